@@ -1,0 +1,80 @@
+#pragma once
+/// @file cbam.hpp
+/// CBAM (Woo et al., ECCV 2018): channel attention (an SEBlock pooling avg and max) followed
+/// by spatial attention, y = s(x * w) * (x * w), in one fused pass per stage.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "se_block.hpp"
+#include "spatial_attention.hpp"
+#include "workspace.hpp"
+
+namespace seattn {
+
+/// CBAM block on Scalar (float or double) tensors in Layout (NCHW or NHWC). Parameters are
+/// the channel block's under "channel." and the spatial block's under "spatial.", e.g.
+/// "channel.fc1.weight", "spatial.conv.weight".
+template <class Scalar, class Layout>
+class CBAM : public detail::Block<CBAM<Scalar, Layout>, Scalar, Layout>,
+             public detail::Parameterized<CBAM<Scalar, Layout>, Scalar> {
+public:
+    /// Builds both halves with PyTorch's default initialisation drawn from `seed`; throws
+    /// config_error for an invalid configuration.
+    explicit CBAM(const CBAMConfig& config, std::uint64_t seed = 0)
+        : channel_(config.channel, seed), spatial_(config.spatial, seed + 1) {}
+
+    /// Redraws every parameter from PyTorch's default distributions using `rng`.
+    void reset_parameters(std::mt19937_64& rng) {
+        channel_.reset_parameters(rng);
+        spatial_.reset_parameters(rng);
+    }
+
+    /// The channel-attention half.
+    const SEBlock<Scalar, Layout>& channel_attention() const { return channel_; }
+    /// The spatial-attention half.
+    const SpatialAttention<Scalar, Layout>& spatial_attention() const { return spatial_; }
+    /// The configuration of both halves.
+    CBAMConfig config() const { return CBAMConfig{channel_.config(), spatial_.config()}; }
+    /// C, the channel count inputs must have.
+    Index channels() const { return channel_.channels(); }
+
+private:
+    friend detail::Block<CBAM, Scalar, Layout>;
+    friend detail::Parameterized<CBAM, Scalar>;
+
+    template <class Self, class F>
+    static void visit_parameters(Self& self, F&& f) {
+        using Data = decltype(self.channel_.mlp_.fc1_weight.data());
+        decltype(self.channel_)::visit_parameters(self.channel_, [&](const std::string& name, const std::vector<Index>& shape, Data data) {
+            f("channel." + name, shape, data);
+        });
+        decltype(self.spatial_)::visit_parameters(self.spatial_, [&](const std::string& name, const std::vector<Index>& shape, Data data) {
+            f("spatial." + name, shape, data);
+        });
+    }
+    void parameters_changed() { spatial_.parameters_changed(); }
+
+    void check_input(const detail::Shape& s) const { channel_.check_input(s); }
+
+    void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
+        ws.reset(s);
+        channel_.excite(x, s, ws);
+        const Scalar* weights = ws.channel_weights_.data();
+        spatial_.attend(x, s, weights, ws);
+        const Scalar* map = ws.spatial_map_.data();
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n)
+                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, weights + n * s.c,
+                              map + n * s.pixels(), y + n * s.sample_size());
+        });
+    }
+
+    SEBlock<Scalar, Layout> channel_;
+    SpatialAttention<Scalar, Layout> spatial_;
+};
+
+}  // namespace seattn

@@ -1,0 +1,46 @@
+#pragma once
+// The scalar non-linearities of the blocks and their derivatives, written so that they
+// neither overflow nor lose NaN: sigmoid(-1e30) is 0, sigmoid(NaN) is NaN.
+
+#include <cmath>
+
+#include "../config.hpp"
+
+namespace seattn::detail {
+
+template <class S>
+S sigmoid(S x) {
+    // Two branches so that exp never sees a large positive argument.
+    if (x >= S(0)) return S(1) / (S(1) + std::exp(-x));
+    const S e = std::exp(x);
+    return e / (S(1) + e);
+}
+
+template <class S>
+S hardsigmoid(S x) {
+    if (x <= S(-3)) return S(0);
+    if (x >= S(3)) return S(1);
+    return (x + S(3)) / S(6);  // NaN falls through both comparisons and propagates here
+}
+
+template <class S>
+S relu(S x) {
+    return x > S(0) ? x : (x != x ? x : S(0));
+}
+
+template <class S>
+S silu(S x) {
+    return x * sigmoid(x);
+}
+
+template <class S>
+S apply_gate(Gate g, S x) {
+    return g == Gate::sigmoid ? sigmoid(x) : hardsigmoid(x);
+}
+
+template <class S>
+S apply_activation(Activation a, S x) {
+    return a == Activation::relu ? relu(x) : silu(x);
+}
+
+}  // namespace seattn::detail

@@ -1,0 +1,134 @@
+#pragma once
+/// @file se_block.hpp
+/// Squeeze-and-Excitation (Hu et al., CVPR 2018): y = x * gate(fc2(act(fc1(mean_hw(x))))),
+/// one weight per channel. With SqueezePool::avg_max it is CBAM's channel attention.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "workspace.hpp"
+#include "detail/block.hpp"
+#include "detail/excitation.hpp"
+#include "detail/gates.hpp"
+#include "detail/init.hpp"
+#include "detail/parallel.hpp"
+#include "detail/parameters.hpp"
+#include "detail/scale.hpp"
+#include "detail/squeeze.hpp"
+
+namespace seattn {
+
+/// Squeeze-and-Excitation block on Scalar (float or double) tensors in Layout (NCHW or NHWC).
+/// Parameters, PyTorch shapes: fc1.weight [reduced, C] (or [reduced, C, 1, 1] with
+/// FcKind::conv1x1), fc1.bias [reduced], fc2.weight [C, reduced] (or [C, reduced, 1, 1]),
+/// fc2.bias [C]; the biases exist only when config.bias is set.
+template <class Scalar, class Layout>
+class SEBlock : public detail::Block<SEBlock<Scalar, Layout>, Scalar, Layout>,
+                public detail::Parameterized<SEBlock<Scalar, Layout>, Scalar> {
+public:
+    /// Builds the block with PyTorch's default initialisation drawn from `seed`; throws
+    /// config_error for an invalid configuration.
+    explicit SEBlock(const SEConfig& config, std::uint64_t seed = 0) : config_(config) {
+        config_.validate();
+        config_.reduced = config_.reduced_width();
+        const Index c = config_.channels, r = config_.reduced;
+        mlp_.fc1_weight.setZero(r, c);
+        mlp_.fc1_bias.setZero(r);
+        mlp_.fc2_weight.setZero(c, r);
+        mlp_.fc2_bias.setZero(c);
+        mlp_.activation = config_.activation;
+        std::mt19937_64 rng(seed);
+        reset_parameters(rng);
+    }
+
+    /// Redraws every parameter from PyTorch's default distributions using `rng`.
+    void reset_parameters(std::mt19937_64& rng) {
+        const Index c = channels(), r = reduced();
+        detail::init_uniform_fan_in(mlp_.fc1_weight.data(), r * c, c, rng);
+        detail::init_uniform_fan_in(mlp_.fc2_weight.data(), c * r, r, rng);
+        if (config_.bias) {
+            detail::init_uniform_fan_in(mlp_.fc1_bias.data(), r, c, rng);
+            detail::init_uniform_fan_in(mlp_.fc2_bias.data(), c, r, rng);
+        }
+    }
+
+    /// The configuration, with the hidden width resolved.
+    const SEConfig& config() const { return config_; }
+    /// C, the channel count inputs must have.
+    Index channels() const { return config_.channels; }
+    /// Hidden width of the excitation MLP.
+    Index reduced() const { return mlp_.reduced(); }
+
+    /// Channel weights (N x C) the block computes for `x`, without scaling x.
+    template <class XT>
+    ChannelWeights<Scalar> channel_weights(const XT& x) const {
+        Workspace<Scalar> ws;
+        const auto in = detail::batch_of<Layout>(x, "input");
+        check_input(in.shape);
+        ws.reset(in.shape);
+        excite(in.data, in.shape, ws);
+        return ws.channel_weights();
+    }
+
+private:
+    friend detail::Block<SEBlock, Scalar, Layout>;
+    friend detail::Parameterized<SEBlock, Scalar>;
+    template <class, class>
+    friend class CBAM;
+
+    template <class Self, class F>
+    static void visit_parameters(Self& self, F&& f) {
+        const Index c = self.channels(), r = self.reduced();
+        const bool conv = self.config_.fc == FcKind::conv1x1;
+        f(std::string("fc1.weight"), conv ? std::vector<Index>{r, c, 1, 1} : std::vector<Index>{r, c},
+          self.mlp_.fc1_weight.data());
+        if (self.config_.bias) f(std::string("fc1.bias"), std::vector<Index>{r}, self.mlp_.fc1_bias.data());
+        f(std::string("fc2.weight"), conv ? std::vector<Index>{c, r, 1, 1} : std::vector<Index>{c, r},
+          self.mlp_.fc2_weight.data());
+        if (self.config_.bias) f(std::string("fc2.bias"), std::vector<Index>{c}, self.mlp_.fc2_bias.data());
+    }
+    void parameters_changed() {}
+
+    void check_input(const detail::Shape& s) const {
+        if (s.c != channels())
+            throw shape_error("SEBlock: expected " + std::to_string(channels()) + " channels, got " +
+                              detail::describe(s, Layout{}));
+    }
+
+    void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
+        ws.reset(s);
+        excite(x, s, ws);
+        const Scalar* weights = ws.channel_weights_.data();
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n)
+                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, weights + n * s.c,
+                              static_cast<const Scalar*>(nullptr), y + n * s.sample_size());
+        });
+    }
+
+    /// Squeeze and excitation of every sample: fills ws's channel weights (N x C).
+    void excite(const Scalar* x, const detail::Shape& s, Workspace<Scalar>& ws) const {
+        const bool with_max = config_.pool == SqueezePool::avg_max;
+        ws.prepare_channel(s, reduced(), with_max);
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n) {
+                const Index at = n * s.c;
+                Scalar* logits = ws.channel_logits_.data() + at;
+                detail::squeeze(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, ws.pooled_mean_.data() + at,
+                                with_max ? ws.pooled_max_.data() + at : nullptr, ws.squeeze_scratch_.data() + at);
+                mlp_.logits(ws.pooled_mean_.data() + at, ws.hidden_.data() + n * reduced(), logits, false);
+                if (with_max)
+                    mlp_.logits(ws.pooled_max_.data() + at, ws.hidden_.data() + (s.n + n) * reduced(), logits, true);
+                for (Index c = 0; c < s.c; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);
+            }
+        });
+    }
+
+    SEConfig config_;
+    detail::Excitation<Scalar> mlp_;
+};
+
+}  // namespace seattn

@@ -1,0 +1,148 @@
+#pragma once
+/// @file spatial_attention.hpp
+/// Spatial attention (CBAM's spatial gate): y = x * gate(bn(conv_kxk([mean_c(x), max_c(x)]))),
+/// one weight per pixel.
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "workspace.hpp"
+#include "detail/block.hpp"
+#include "detail/channel_pool.hpp"
+#include "detail/gates.hpp"
+#include "detail/init.hpp"
+#include "detail/parallel.hpp"
+#include "detail/parameters.hpp"
+#include "detail/scale.hpp"
+#include "detail/spatial_conv.hpp"
+
+namespace seattn {
+
+/// Spatial attention block on Scalar (float or double) tensors in Layout (NCHW or NHWC), for
+/// any channel count. Parameters, PyTorch shapes: conv.weight [1, 2, k, k]; conv.bias [1]
+/// when config.bias; bn.weight, bn.bias, bn.running_mean, bn.running_var [1] when
+/// config.batchnorm (eval mode: folded into the conv whenever a parameter is set).
+template <class Scalar, class Layout>
+class SpatialAttention : public detail::Block<SpatialAttention<Scalar, Layout>, Scalar, Layout>,
+                         public detail::Parameterized<SpatialAttention<Scalar, Layout>, Scalar> {
+public:
+    /// Builds the block with PyTorch's default initialisation drawn from `seed` (BatchNorm:
+    /// weight 1, bias 0, running mean 0, running var 1); throws config_error for an invalid
+    /// configuration.
+    explicit SpatialAttention(const SpatialConfig& config, std::uint64_t seed = 0) : config_(config) {
+        config_.validate();
+        const Index k = config_.kernel;
+        conv_weight_.assign(2 * k * k, Scalar(0));
+        std::mt19937_64 rng(seed);
+        reset_parameters(rng);
+    }
+
+    /// Redraws the conv parameters from PyTorch's default distributions using `rng` and
+    /// resets the BatchNorm to identity statistics.
+    void reset_parameters(std::mt19937_64& rng) {
+        const Index fan_in = 2 * config_.kernel * config_.kernel;
+        detail::init_uniform_fan_in(conv_weight_.data(), fan_in, fan_in, rng);
+        if (config_.bias) detail::init_uniform_fan_in(&conv_bias_, 1, fan_in, rng);
+        bn_weight_ = Scalar(1), bn_bias_ = Scalar(0), bn_mean_ = Scalar(0), bn_var_ = Scalar(1);
+        parameters_changed();
+    }
+
+    /// The configuration.
+    const SpatialConfig& config() const { return config_; }
+    /// Convolution kernel size k.
+    Index kernel() const { return config_.kernel; }
+
+    /// Spatial attention maps (N x H x W) the block computes for `x`, without scaling x.
+    template <class XT>
+    SpatialMap<Scalar> spatial_map(const XT& x) const {
+        Workspace<Scalar> ws;
+        const auto in = detail::batch_of<Layout>(x, "input");
+        ws.reset(in.shape);
+        attend(in.data, in.shape, nullptr, ws);
+        return ws.spatial_map();
+    }
+
+private:
+    friend detail::Block<SpatialAttention, Scalar, Layout>;
+    friend detail::Parameterized<SpatialAttention, Scalar>;
+    template <class, class>
+    friend class CBAM;
+
+    template <class Self, class F>
+    static void visit_parameters(Self& self, F&& f) {
+        const Index k = self.config_.kernel;
+        f(std::string("conv.weight"), std::vector<Index>{1, 2, k, k}, self.conv_weight_.data());
+        if (self.config_.bias) f(std::string("conv.bias"), std::vector<Index>{1}, &self.conv_bias_);
+        if (self.config_.batchnorm) {
+            f(std::string("bn.weight"), std::vector<Index>{1}, &self.bn_weight_);
+            f(std::string("bn.bias"), std::vector<Index>{1}, &self.bn_bias_);
+            f(std::string("bn.running_mean"), std::vector<Index>{1}, &self.bn_mean_);
+            f(std::string("bn.running_var"), std::vector<Index>{1}, &self.bn_var_);
+        }
+    }
+
+    /// Folds the eval-mode BatchNorm into the conv: bn(conv(m)) = conv'(m) with
+    /// w' = w * g / sqrt(var + eps) and b' = (b - mean) * g / sqrt(var + eps) + beta.
+    void parameters_changed() {
+        double factor = 1.0, shift = 0.0;
+        if (config_.batchnorm) {
+            const double var_eps = double(bn_var_) + config_.bn_eps;
+            if (!(var_eps > 0))
+                throw config_error("SpatialAttention: bn.running_var + bn_eps must be > 0, got " +
+                                   std::to_string(var_eps));
+            factor = double(bn_weight_) / std::sqrt(var_eps);
+            shift = double(bn_bias_) - double(bn_mean_) * factor;
+        }
+        folded_weight_.resize(conv_weight_.size());
+        for (std::size_t i = 0; i < conv_weight_.size(); ++i)
+            folded_weight_[i] = static_cast<Scalar>(double(conv_weight_[i]) * factor);
+        folded_bias_ = static_cast<Scalar>((config_.bias ? double(conv_bias_) : 0.0) * factor + shift);
+    }
+
+    void check_input(const detail::Shape&) const {}
+
+    void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
+        ws.reset(s);
+        attend(x, s, nullptr, ws);
+        const Scalar* map = ws.spatial_map_.data();
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n)
+                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, static_cast<const Scalar*>(nullptr),
+                              map + n * s.pixels(), y + n * s.sample_size());
+        });
+    }
+
+    /// Channel pooling, conv and gate of every sample of x, each channel first multiplied by
+    /// `channel_weights` (N x C) when given: fills ws's spatial map (N x H x W).
+    void attend(const Scalar* x, const detail::Shape& s, const Scalar* channel_weights, Workspace<Scalar>& ws) const {
+        const Index k = config_.kernel, padded = detail::spatial_conv_scratch(s.h, s.w, k);
+        ws.prepare_spatial(s, padded);
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n) {
+                const Index at = n * s.pixels();
+                Scalar* mean = ws.map_mean_.data() + at;
+                Scalar* max = ws.map_max_.data() + at;
+                Scalar* logits = ws.spatial_logits_.data() + at;
+                detail::channel_pool(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
+                                     channel_weights ? channel_weights + n * s.c : nullptr, mean, max);
+                if (config_.channel_pool == ChannelPoolOrder::max_avg) std::swap(mean, max);
+                detail::spatial_conv(mean, max, s.h, s.w, folded_weight_.data(), folded_bias_, k,
+                                     ws.padded_.data() + n * padded, logits);
+                for (Index p = 0; p < s.pixels(); ++p) ws.spatial_map_[at + p] = detail::apply_gate(config_.gate, logits[p]);
+            }
+        });
+    }
+
+    SpatialConfig config_;
+    std::vector<Scalar> conv_weight_;  // [2, k, k]
+    Scalar conv_bias_ = 0, bn_weight_ = 1, bn_bias_ = 0, bn_mean_ = 0, bn_var_ = 1;
+    std::vector<Scalar> folded_weight_;
+    Scalar folded_bias_ = 0;
+};
+
+}  // namespace seattn

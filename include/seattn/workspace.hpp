@@ -1,0 +1,118 @@
+#pragma once
+/// @file workspace.hpp
+/// Scratch memory and thread pool for a forward pass, and the attention it computed.
+
+#include <vector>
+
+#include <unsupported/Eigen/CXX11/ThreadPool>
+
+#include "errors.hpp"
+#include "layout.hpp"
+#include "detail/shape.hpp"
+
+namespace seattn {
+
+template <class Scalar, class Layout>
+class SEBlock;
+template <class Scalar, class Layout>
+class SpatialAttention;
+template <class Scalar, class Layout>
+class CBAM;
+
+/// Reusable scratch memory for forward passes: once it has seen the largest shape, a
+/// forward through it allocates nothing. It also keeps the attention of the last input
+/// (channel weights, spatial map) and names the thread pool the pass runs on.
+/// One workspace serves one forward at a time.
+template <class Scalar>
+class Workspace {
+public:
+    /// Single-threaded workspace.
+    Workspace() = default;
+
+    /// Workspace whose forward passes split the batch and the pixels over `pool`'s threads
+    /// and the calling thread; the pool must outlive the passes.
+    explicit Workspace(Eigen::ThreadPoolInterface* pool) : pool_(pool) {}
+
+    /// Thread pool the forward passes use (nullptr: the calling thread only).
+    Eigen::ThreadPoolInterface* thread_pool() const { return pool_; }
+    void set_thread_pool(Eigen::ThreadPoolInterface* pool) { pool_ = pool; }
+
+    /// Channel weights (N x C, in [0, 1]) of the last forward through this workspace;
+    /// throws std::logic_error when that forward had no channel attention.
+    Eigen::TensorMap<const ChannelWeights<Scalar>> channel_weights() const {
+        if (!has_channel_weights_) throw std::logic_error("channel_weights: the last forward computed none");
+        return Eigen::TensorMap<const ChannelWeights<Scalar>>(channel_weights_.data(), shape_.n, shape_.c);
+    }
+
+    /// Squeezed channel means z (N x C) of the last forward's channel attention.
+    Eigen::TensorMap<const ChannelWeights<Scalar>> channel_means() const {
+        channel_weights();
+        return Eigen::TensorMap<const ChannelWeights<Scalar>>(pooled_mean_.data(), shape_.n, shape_.c);
+    }
+
+    /// Hidden excitation activations h = act(fc1(z)) (N x reduced) of the mean-pooled path.
+    Eigen::TensorMap<const ChannelWeights<Scalar>> excitation_hidden() const {
+        channel_weights();
+        return Eigen::TensorMap<const ChannelWeights<Scalar>>(hidden_.data(), shape_.n, reduced_);
+    }
+
+    /// Channel logits before the gate (N x C): fc2(h), summed over the pooled paths.
+    Eigen::TensorMap<const ChannelWeights<Scalar>> channel_logits() const {
+        channel_weights();
+        return Eigen::TensorMap<const ChannelWeights<Scalar>>(channel_logits_.data(), shape_.n, shape_.c);
+    }
+
+    /// Spatial attention map (N x H x W, in [0, 1]) of the last forward through this
+    /// workspace; throws std::logic_error when that forward had no spatial attention.
+    Eigen::TensorMap<const SpatialMap<Scalar>> spatial_map() const {
+        if (!has_spatial_map_) throw std::logic_error("spatial_map: the last forward computed none");
+        return Eigen::TensorMap<const SpatialMap<Scalar>>(spatial_map_.data(), shape_.n, shape_.h, shape_.w);
+    }
+
+private:
+    template <class, class>
+    friend class SEBlock;
+    template <class, class>
+    friend class SpatialAttention;
+    template <class, class>
+    friend class CBAM;
+
+    void prepare_channel(const detail::Shape& s, Index reduced, bool with_max) {
+        shape_ = s;
+        reduced_ = reduced;
+        pooled_mean_.resize(s.n * s.c);
+        pooled_max_.resize(with_max ? s.n * s.c : 0);
+        squeeze_scratch_.resize(s.n * s.c);
+        hidden_.resize((with_max ? 2 : 1) * s.n * reduced);
+        channel_logits_.resize(s.n * s.c);
+        channel_weights_.resize(s.n * s.c);
+        has_channel_weights_ = true;
+    }
+
+    void prepare_spatial(const detail::Shape& s, Index padded_size) {
+        shape_ = s;
+        map_mean_.resize(s.n * s.pixels());
+        map_max_.resize(s.n * s.pixels());
+        padded_.resize(s.n * padded_size);
+        spatial_logits_.resize(s.n * s.pixels());
+        spatial_map_.resize(s.n * s.pixels());
+        has_spatial_map_ = true;
+    }
+
+    void reset(const detail::Shape& s) {
+        shape_ = s;
+        has_channel_weights_ = has_spatial_map_ = false;
+    }
+
+    Eigen::ThreadPoolInterface* pool_ = nullptr;
+    detail::Shape shape_;
+    Index reduced_ = 0;
+    bool has_channel_weights_ = false, has_spatial_map_ = false;
+    // Channel attention, N x C; hidden is N x reduced for the mean path, then N x reduced
+    // for the max path when there is one.
+    std::vector<Scalar> pooled_mean_, pooled_max_, squeeze_scratch_, hidden_, channel_logits_, channel_weights_;
+    // Spatial attention, N x H x W (padded: N x the conv's padded maps).
+    std::vector<Scalar> map_mean_, map_max_, padded_, spatial_logits_, spatial_map_;
+};
+
+}  // namespace seattn
