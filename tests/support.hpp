@@ -1,0 +1,91 @@
+#pragma once
+// Test helpers: layout conversion, scalar casts and the comparisons the tests repeat.
+
+#include <cmath>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <unsupported/Eigen/CXX11/Tensor>
+
+#include <seattn/seattn.hpp>
+
+#include "reference.hpp"
+
+namespace support {
+
+template <class S>
+using T4 = Eigen::Tensor<S, 4, Eigen::RowMajor>;
+
+/// NCHW -> NHWC
+template <class S>
+T4<S> to_nhwc(const T4<S>& x) {
+    return x.shuffle(Eigen::array<int, 4>{0, 2, 3, 1});
+}
+
+/// NHWC -> NCHW
+template <class S>
+T4<S> to_nchw(const T4<S>& x) {
+    return x.shuffle(Eigen::array<int, 4>{0, 3, 1, 2});
+}
+
+template <class S, class T>
+T4<S> cast(const T4<T>& x) {
+    return x.template cast<S>();
+}
+
+template <class S>
+std::vector<S> cast(const std::vector<double>& v) {
+    return std::vector<S>(v.begin(), v.end());
+}
+
+/// Every element within |a - b| <= tol * (1 + |b|); reports the first failure.
+template <class A, class B>
+void require_close(const A& actual, const B& expected, double tol) {
+    REQUIRE(actual.size() == expected.size());
+    for (Eigen::Index i = 0; i < actual.size(); ++i) {
+        const double a = double(actual.data()[i]), b = double(expected.data()[i]);
+        if (!(std::abs(a - b) <= tol * (1.0 + std::abs(b)))) {
+            INFO("element " << i << ": got " << a << ", expected " << b);
+            REQUIRE(std::abs(a - b) <= tol * (1.0 + std::abs(b)));
+        }
+    }
+}
+
+}  // namespace support
+
+namespace support {
+
+/// A (scalar, layout) pair for TEMPLATE_TEST_CASE.
+template <class S, class L>
+struct Variant {
+    using Scalar = S;
+    using Layout = L;
+};
+
+/// x (given NCHW) in the variant's layout and scalar type.
+template <class V>
+T4<typename V::Scalar> in_layout(const T4<double>& nchw) {
+    T4<typename V::Scalar> x = nchw.template cast<typename V::Scalar>();
+    if (std::is_same<typename V::Layout, seattn::NHWC>::value) return to_nhwc(x);
+    return x;
+}
+
+/// y (in the variant's layout) back in NCHW, as double.
+template <class V>
+T4<double> from_layout(const T4<typename V::Scalar>& y) {
+    T4<double> d = y.template cast<double>();
+    if (std::is_same<typename V::Layout, seattn::NHWC>::value) return to_nchw(d);
+    return d;
+}
+
+/// Tolerance for comparing against a double reference.
+template <class S>
+constexpr double tolerance() {
+    return std::is_same<S, float>::value ? 1e-5 : 1e-12;
+}
+
+}  // namespace support
+
+#define SEATTN_VARIANTS                                                                           \
+    (support::Variant<float, seattn::NCHW>), (support::Variant<float, seattn::NHWC>),             \
+        (support::Variant<double, seattn::NCHW>), (support::Variant<double, seattn::NHWC>)
