@@ -35,3 +35,33 @@ TEMPLATE_TEST_CASE("forward is thread-safe and pool-independent", "[threads]", S
     cbam.forward(single, y1, ws);
     support::require_close(y1, cbam.forward(single), support::tolerance<S>());
 }
+
+TEST_CASE("many blocks share one thread pool from several threads", "[threads]") {
+    Eigen::ThreadPool pool(2);
+    seattn::SEConfig se_config;
+    se_config.channels = 16;
+    se_config.reduced = 4;
+    const seattn::SEBlock<float, seattn::NHWC> se(se_config, 1);
+    const seattn::SpatialAttention<float, seattn::NHWC> spatial(seattn::SpatialConfig{}, 2);
+    seattn::CBAMConfig cbam_config;
+    cbam_config.channel = se_config;
+    const seattn::CBAM<float, seattn::NHWC> cbam(cbam_config, 3);
+
+    std::mt19937_64 rng(8);
+    const support::T4<float> x = support::to_nhwc(support::T4<float>(ref::random_tensor(3, 16, 12, 10, rng).cast<float>()));
+    const support::T4<float> expected[3] = {se.forward(x), spatial.forward(x), cbam.forward(x)};
+
+    std::vector<support::T4<float>> outputs(6, support::T4<float>(x.dimensions()));
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 6; ++t)
+        callers.emplace_back([&, t] {
+            seattn::Workspace<float> ws(&pool);
+            for (int repeat = 0; repeat < 10; ++repeat) {
+                if (t % 3 == 0) se.forward(x, outputs[t], ws);
+                if (t % 3 == 1) spatial.forward(x, outputs[t], ws);
+                if (t % 3 == 2) cbam.forward(x, outputs[t], ws);
+            }
+        });
+    for (auto& c : callers) c.join();
+    for (int t = 0; t < 6; ++t) support::require_close(outputs[t], expected[t % 3], 1e-5);
+}
