@@ -1,0 +1,12 @@
+# Tests of seattn/io: the safetensors reader, state-dict loading, configs and the golden
+# PyTorch cases (../shared/golden next to the project, or $SEATTN_GOLDEN_DIR at run time).
+set(SEATTN_GOLDEN_DIR "${PROJECT_SOURCE_DIR}/../shared/golden" CACHE PATH
+  "Directory of golden *.safetensors cases the tests read unless SEATTN_GOLDEN_DIR is set")
+
+function(seattn_add_io_test name)
+  seattn_add_test(${name} ${ARGN})
+  target_link_libraries(${name} PRIVATE seattn::io)
+  target_compile_definitions(${name} PRIVATE SEATTN_GOLDEN_DIR_DEFAULT="${SEATTN_GOLDEN_DIR}")
+endfunction()
+
+seattn_add_io_test(test_safetensors test_safetensors.cpp)
