@@ -10,3 +10,4 @@ function(seattn_add_io_test name)
 endfunction()
 
 seattn_add_io_test(test_safetensors test_safetensors.cpp)
+seattn_add_io_test(test_golden test_golden.cpp)
