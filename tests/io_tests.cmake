@@ -11,3 +11,8 @@ endfunction()
 
 seattn_add_io_test(test_safetensors test_safetensors.cpp)
 seattn_add_io_test(test_golden test_golden.cpp)
+
+# Valid and malformed safetensors files for the seattn-inspect tests and the fuzzer's corpus.
+add_executable(seattn_make_malformed make_malformed.cpp)
+target_link_libraries(seattn_make_malformed PRIVATE seattn::io)
+target_include_directories(seattn_make_malformed PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})

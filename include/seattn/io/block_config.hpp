@@ -188,7 +188,7 @@ inline BlockConfig parse_block_config(const std::string& text, const std::string
                                       std::optional<BlockKind> kind = std::nullopt) {
     nlohmann::ordered_json json;
     try {
-        json = detail::parse_json(text.data(), text.data() + text.size(), source + ": config");
+        json = detail::parse_json(text.data(), text.data() + text.size(), source, "config");
     } catch (const format_error& e) {
         throw config_error(e.what());
     }
@@ -208,22 +208,22 @@ inline nlohmann::ordered_json block_config_json(const BlockConfig& config) {
         j["gate"] = gates[static_cast<int>(c.gate)];
         j["pool"] = c.pool == SqueezePool::avg ? Json{"avg"} : Json{"avg", "max"};
     };
-    const auto spatial_fields = [&](Json& j, const SpatialConfig& c, const char* bias_key) {
+    const auto spatial_fields = [&](Json& j, const SpatialConfig& c, const char* bias_key, const char* gate_key) {
         j["kernel"] = c.kernel;
         j["channel_pool"] = c.channel_pool == ChannelPoolOrder::avg_max ? Json{"avg", "max"} : Json{"max", "avg"};
         j[bias_key] = c.bias;
         j["batchnorm"] = c.batchnorm;
         j["bn_eps"] = c.bn_eps;
-        j["gate"] = gates[static_cast<int>(c.gate)];
+        if (gate_key) j[gate_key] = gates[static_cast<int>(c.gate)];
     };
     Json j = Json::object();
     j["block"] = block_kind_name(block_kind(config));
     if (const auto* se = std::get_if<SEConfig>(&config)) se_fields(j, *se);
-    if (const auto* spatial = std::get_if<SpatialConfig>(&config)) spatial_fields(j, *spatial, "bias");
+    if (const auto* spatial = std::get_if<SpatialConfig>(&config)) spatial_fields(j, *spatial, "bias", "gate");
     if (const auto* cbam = std::get_if<CBAMConfig>(&config)) {
-        spatial_fields(j, cbam->spatial, "spatial_bias");
         se_fields(j, cbam->channel);
-        if (cbam->spatial.gate != cbam->channel.gate) j["spatial_gate"] = gates[static_cast<int>(cbam->spatial.gate)];
+        spatial_fields(j, cbam->spatial, "spatial_bias",
+                       cbam->spatial.gate != cbam->channel.gate ? "spatial_gate" : nullptr);
     }
     return j;
 }

@@ -41,7 +41,7 @@ inline BlockConfig metadata_block_config(const SafeTensors& file) {
             throw config_error(file.source() + ": __metadata__ 'block' is '" + block->second +
                                "', expected se, spatial or cbam");
     }
-    return parse_block_config(config->second, file.source() + ": __metadata__ config", kind);
+    return parse_block_config(config->second, file.source() + ": __metadata__", kind);
 }
 
 /// Builds the block `config` describes and loads its weights from `file` under `prefix`

@@ -62,21 +62,22 @@ inline Candidate resolve(const Part& part, const std::vector<std::string>& param
         if (c.present == c.entries.size()) complete.push_back(&c);
         if (c.present > best->present) best = &c;
     }
-    const std::string half = block_name + (part.ours.empty() ? "" : " (" + part.ours.substr(0, part.ours.size() - 1) + " half)");
+    const std::string half =
+        "the " + block_name + (part.ours.empty() ? "" : "'s " + part.ours.substr(0, part.ours.size() - 1) + " half");
     if (complete.size() > 1)
-        throw format_error(file.source() + ": the " + half + " weights " + where(prefix) + " are ambiguous: both '" +
+        throw format_error(file.source() + ": weights for " + half + " " + where(prefix) + " are ambiguous: both '" +
                            complete[0]->entries.front().key + "' and '" + complete[1]->entries.front().key + "' exist");
     if (complete.empty()) {
         if (best->present == 0) {
             std::string tried;
             for (const auto& c : candidates) tried += (tried.empty() ? "'" : ", '") + c.entries.front().key + "'";
-            throw format_error(file.source() + ": no " + half + " weights " + where(prefix) + ": none of " + tried +
+            throw format_error(file.source() + ": no weights for " + half + " " + where(prefix) + ": none of " + tried +
                                " is in the file");
         }
         for (const auto& e : best->entries)
             if (!file.contains(e.key))
-                throw format_error(file.source() + ": missing key '" + e.key + "' for the " + half + "'s parameter " +
-                                   e.parameter + " (naming: " + best->naming->description + ")");
+                throw format_error(file.source() + ": missing key '" + e.key + "' (parameter " + e.parameter + " of " +
+                                   half + ", naming " + best->naming->description + ")");
     }
     const Candidate& chosen = *complete.front();
     for (const auto& [ours, theirs] : chosen.naming->modules) {
@@ -86,7 +87,7 @@ inline Candidate resolve(const Part& part, const std::vector<std::string>& param
             bool known = false;
             for (const auto& e : chosen.entries) known = known || e.key == t.name;
             if (!known)
-                throw format_error(file.source() + ": unexpected key '" + t.name + "' " + dims(t.shape) + ": the " + half +
+                throw format_error(file.source() + ": unexpected key '" + t.name + "' " + dims(t.shape) + ": " + half +
                                    " has no such parameter with this config (bias or batchnorm off?)");
         }
     }
@@ -104,11 +105,11 @@ inline std::string shape_hint(const std::vector<Index>& expected, const std::vec
 }
 
 template <class S, class L>
-std::string name_of(const SEBlock<S, L>&) { return "SE"; }
+std::string name_of(const SEBlock<S, L>&) { return "SE block"; }
 template <class S, class L>
-std::string name_of(const SpatialAttention<S, L>&) { return "spatial attention"; }
+std::string name_of(const SpatialAttention<S, L>&) { return "spatial attention block"; }
 template <class S, class L>
-std::string name_of(const CBAM<S, L>&) { return "CBAM"; }
+std::string name_of(const CBAM<S, L>&) { return "CBAM block"; }
 
 template <class Block>
 StateDictNames load_weights(Block& block, const SafeTensors& file, const std::string& prefix) {
@@ -126,7 +127,7 @@ StateDictNames load_weights(Block& block, const SafeTensors& file, const std::st
         const std::vector<Index> expected = block.parameter_shape(e.parameter);
         if (t.shape != expected)
             throw format_error(file.source() + ": key '" + e.key + "' has shape " + dims(t.shape) + ", but the " + name +
-                               " block's " + e.parameter + " needs " + dims(expected) + shape_hint(expected, t.shape));
+                               "'s " + e.parameter + " needs " + dims(expected) + shape_hint(expected, t.shape));
         if (!is_floating(t.dtype))
             throw format_error(file.source() + ": key '" + e.key + "' has dtype " + dtype_name(t.dtype) +
                                ", weights must be F16, BF16, F32 or F64");

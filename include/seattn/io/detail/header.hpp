@@ -44,13 +44,13 @@ inline std::string json_kind(const Json& value) {
     return std::string(value.type_name()) + " " + text;
 }
 
-/// Parses the header bytes as JSON, refusing deep nesting and duplicate keys as it goes.
-inline Json parse_json(const char* begin, const char* end, const std::string& source) {
+/// Parses `what` (e.g. "header") as JSON, refusing deep nesting and duplicate keys as it goes.
+inline Json parse_json(const char* begin, const char* end, const std::string& source, const std::string& what = "header") {
     std::vector<std::set<std::string>> keys_seen;  // one set per open object, by depth
     const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
         if (event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) {
             if (depth >= max_json_depth)
-                throw format_error(source + ": header nests JSON more than " + std::to_string(max_json_depth) +
+                throw format_error(source + ": " + what + " nests JSON more than " + std::to_string(max_json_depth) +
                                    " levels deep");
             if (event == Json::parse_event_t::object_start) {
                 keys_seen.resize(static_cast<std::size_t>(depth) + 1);
@@ -59,14 +59,14 @@ inline Json parse_json(const char* begin, const char* end, const std::string& so
         } else if (event == Json::parse_event_t::key) {
             const std::string& key = parsed.get_ref<const std::string&>();
             if (!keys_seen[static_cast<std::size_t>(depth) - 1].insert(key).second)
-                throw format_error(source + ": header has the key '" + key + "' twice in one object");
+                throw format_error(source + ": " + what + " has the key '" + key + "' twice in one object");
         }
         return true;
     };
     try {
         return Json::parse(begin, end, check);
     } catch (const Json::exception& e) {
-        throw format_error(source + ": header is not valid JSON: " + e.what());
+        throw format_error(source + ": " + what + " is not valid JSON: " + e.what());
     }
 }
 
