@@ -137,8 +137,8 @@ inline void read_spatial(ConfigReader& in, SpatialConfig& c, const std::string& 
 /// gives the kind unless `kind` does (both given must agree). Unset fields keep the config
 /// structs' defaults; "channels" is required for se and cbam. Throws config_error naming
 /// `source`, the key and what is wrong, for unknown keys and blocks too.
-inline BlockConfig parse_block_config(const nlohmann::ordered_json& json, const std::string& source = "config",
-                                      std::optional<BlockKind> kind = std::nullopt) {
+inline BlockConfig block_config_from_json(const nlohmann::ordered_json& json, const std::string& source = "config",
+                                          std::optional<BlockKind> kind = std::nullopt) {
     if (!json.is_object()) throw config_error(source + ": config must be a JSON object, got " + detail::json_kind(json));
     detail::ConfigReader in(json, source);
     if (auto named = in.choice("block", {"se", "spatial", "cbam"})) {
@@ -182,8 +182,8 @@ inline BlockConfig parse_block_config(const nlohmann::ordered_json& json, const 
     return config;
 }
 
-/// The block configuration the JSON text `text` describes (see the overload on JSON values);
-/// text that is not JSON, or nests deeper than a config can, is a config_error too.
+/// The block configuration the JSON text `text` describes (see block_config_from_json); text
+/// that is not JSON, or nests deeper than a config can, is a config_error too.
 inline BlockConfig parse_block_config(const std::string& text, const std::string& source = "config",
                                       std::optional<BlockKind> kind = std::nullopt) {
     nlohmann::ordered_json json;
@@ -192,10 +192,10 @@ inline BlockConfig parse_block_config(const std::string& text, const std::string
     } catch (const format_error& e) {
         throw config_error(e.what());
     }
-    return parse_block_config(json, source, kind);
+    return block_config_from_json(json, source, kind);
 }
 
-/// `config` as a JSON object in the same vocabulary (parse_block_config reads it back).
+/// `config` as a JSON object in the same vocabulary (block_config_from_json reads it back).
 inline nlohmann::ordered_json block_config_json(const BlockConfig& config) {
     using Json = nlohmann::ordered_json;
     static const char* gates[] = {"sigmoid", "hardsigmoid"};
