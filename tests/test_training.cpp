@@ -50,14 +50,7 @@ TEMPLATE_TEST_CASE("float gradients agree with double ones", "[training]", seatt
     const auto gx_single = step(single, support::in_layout<FloatVariant>(x_nchw),
                                 support::in_layout<FloatVariant>(gy_nchw), grads_single);
     support::require_close(gx_single, gx_exact, 1e-5);
-    REQUIRE(grads_single.names() == grads_exact.names());
-    for (std::size_t g = 0; g < grads_exact.size(); ++g) {
-        INFO(grads_exact.name(g));
-        const auto& a = grads_single.values(g);
-        const auto& b = grads_exact.values(g);
-        support::require_close(Eigen::Map<const Eigen::ArrayXf>(a.data(), Eigen::Index(a.size())),
-                               Eigen::Map<const Eigen::ArrayXd>(b.data(), Eigen::Index(b.size())), 1e-4);
-    }
+    training::require_same_gradients(grads_single, grads_exact, 1e-4);
 }
 
 TEST_CASE("NCHW and NHWC give the same gradients", "[training]") {
@@ -70,13 +63,7 @@ TEST_CASE("NCHW and NHWC give the same gradients", "[training]") {
     const auto gx_nchw = step(nchw, x, grad_y, a);
     const auto gx_nhwc = step(nhwc, support::to_nhwc(x), support::to_nhwc(grad_y), b);
     support::require_close(support::to_nchw(gx_nhwc), gx_nchw, 1e-12);
-    for (std::size_t g = 0; g < a.size(); ++g) {
-        INFO(a.name(g));
-        REQUIRE(a.name(g) == b.name(g));
-        support::require_close(Eigen::Map<const Eigen::ArrayXd>(b.values(g).data(), Eigen::Index(b.values(g).size())),
-                               Eigen::Map<const Eigen::ArrayXd>(a.values(g).data(), Eigen::Index(a.values(g).size())),
-                               1e-12);
-    }
+    training::require_same_gradients(b, a, 1e-12);
 }
 
 TEMPLATE_TEST_CASE("a thread pool gives bit-identical gradients", "[training][threads]", SEATTN_VARIANTS) {
@@ -91,10 +78,7 @@ TEMPLATE_TEST_CASE("a thread pool gives bit-identical gradients", "[training][th
     Eigen::ThreadPool pool(3);
     const auto gx_pooled = step(block, x, grad_y, pooled, &pool);
     support::require_close(gx_pooled, gx_alone, 0);
-    for (std::size_t g = 0; g < alone.size(); ++g) {
-        INFO(alone.name(g));
-        REQUIRE(pooled.values(g) == alone.values(g));
-    }
+    training::require_same_gradients(pooled, alone, 0);
 }
 
 TEMPLATE_TEST_CASE("forward_train equals forward, also in place; backward in place", "[training]", SEATTN_VARIANTS) {
@@ -117,7 +101,7 @@ TEMPLATE_TEST_CASE("forward_train equals forward, also in place; backward in pla
     support::T4<S> gradient = grad_y;
     block.backward(gradient, gradient, grads_in_place, ws);
     support::require_close(gradient, grad_x, 0);
-    for (std::size_t g = 0; g < grads.size(); ++g) REQUIRE(grads_in_place.values(g) == grads.values(g));
+    training::require_same_gradients(grads_in_place, grads, 0);
 }
 
 TEST_CASE("the gates' derivatives follow PyTorch at the kinks", "[training]") {

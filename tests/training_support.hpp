@@ -73,6 +73,22 @@ void check_finite_differences(Block block, support::T4<double> x, const support:
     }
 }
 
+/// Requires the same gradient names, in the same order, with values within `tol` of
+/// `expected`'s (|a - b| <= tol * (1 + |b|); tol 0 demands identical values).
+template <class A, class B>
+void require_same_gradients(const seattn::Gradients<A>& actual, const seattn::Gradients<B>& expected, double tol) {
+    REQUIRE(actual.names() == expected.names());
+    for (std::size_t g = 0; g < expected.size(); ++g) {
+        INFO(expected.name(g));
+        const auto& a = actual.values(g);
+        const auto& b = expected.values(g);
+        using ArrayA = Eigen::Array<A, Eigen::Dynamic, 1>;
+        using ArrayB = Eigen::Array<B, Eigen::Dynamic, 1>;
+        support::require_close(Eigen::Map<const ArrayA>(a.data(), Eigen::Index(a.size())),
+                               Eigen::Map<const ArrayB>(b.data(), Eigen::Index(b.size())), tol);
+    }
+}
+
 /// Copies every parameter of `from` into `to` (same configuration, any scalar types).
 template <class To, class From>
 void copy_parameters(To& to, const From& from) {
