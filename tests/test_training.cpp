@@ -108,13 +108,16 @@ TEST_CASE("the gates' derivatives follow PyTorch at the kinks", "[training]") {
     using seattn::detail::activation_backward;
     using seattn::detail::gate_backward;
     const auto hard = seattn::Gate::hardsigmoid;
-    // PyTorch's hardsigmoid_backward: grad / 6 strictly inside (-3, 3), else 0.
+    // PyTorch's hardsigmoid_backward: grad * (1.0f / 6.0f), a float constant also for
+    // double, strictly inside (-3, 3), else 0.
+    const double one_sixth = double(1.0f / 6.0f);
     CHECK(gate_backward(hard, -3.0, 0.0, 6.0) == 0.0);
     CHECK(gate_backward(hard, 3.0, 1.0, 6.0) == 0.0);
     CHECK(gate_backward(hard, -4.0, 0.0, 6.0) == 0.0);
     CHECK(gate_backward(hard, 7.0, 1.0, 6.0) == 0.0);
-    CHECK(gate_backward(hard, -2.999, 0.001 / 6, 6.0) == 1.0);
-    CHECK(gate_backward(hard, 2.5, 5.5 / 6, 6.0) == 1.0);
+    CHECK(gate_backward(hard, -2.999, 0.001 / 6, 6.0) == 6.0 * one_sixth);
+    CHECK(gate_backward(hard, 2.5, 5.5 / 6, 6.0) == 6.0 * one_sixth);
+    CHECK(gate_backward(hard, 2.5f, 5.5f / 6, 6.0f) == 6.0f * (1.0f / 6.0f));
     // ReLU passes nothing at exactly 0 (threshold_backward); SiLU'(0) = 1/2.
     CHECK(activation_backward(seattn::Activation::relu, 0.0, 1.0) == 0.0);
     CHECK(activation_backward(seattn::Activation::relu, 1e-300, 1.0) == 1.0);

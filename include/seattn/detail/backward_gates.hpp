@@ -7,12 +7,15 @@
 namespace seattn::detail {
 
 /// dL/d(logit) from dL/d(gate), given the logit and the gate value it produced.
-/// Hard-sigmoid: grad / 6 strictly inside (-3, 3) and 0 elsewhere, as PyTorch's
-/// hardsigmoid_backward (so 0 at exactly -3 and 3).
+/// Hard-sigmoid: grad * 1/6 strictly inside (-3, 3) and 0 elsewhere, as PyTorch's
+/// hardsigmoid_backward (so 0 at exactly -3 and 3). PyTorch's CPU kernel takes 1/6 as the
+/// float constant 1.0f / 6.0f also for double tensors (3e-8 above 1/6); using the same
+/// constant keeps double gradients equal to PyTorch's to rounding instead of to 3e-8.
 template <class S>
 S gate_backward(Gate g, S logit, S gate, S grad) {
     if (g == Gate::sigmoid) return grad * (S(1) - gate) * gate;
-    return (logit > S(-3) && logit < S(3)) ? grad / S(6) : S(0);
+    constexpr S pytorch_one_sixth = S(1.0f / 6.0f);
+    return (logit > S(-3) && logit < S(3)) ? grad * pytorch_one_sixth : S(0);
 }
 
 /// dL/d(pre-activation) from dL/d(activation). ReLU passes the gradient where its output is
