@@ -10,9 +10,40 @@
 #include "backward_squeeze.hpp"
 #include "backward_tape.hpp"
 #include "parallel.hpp"
-#include "scale.hpp"
+#include "squeeze.hpp"
 
 namespace seattn::detail {
+
+/// y = x * channel_weights[c] * spatial_map[p] for one NCHW sample (either factor may be
+/// null), multiplied in that order as the forward does; y may be x.
+template <class S>
+void scale_sample(const S* x, Index channels, Index pixels, NCHW, const S* channel_weights, const S* spatial_map,
+                  S* y) {
+    for (Index c = 0; c < channels; ++c) {
+        ConstArrayMap<S> in(x + c * pixels, pixels);
+        ArrayMap<S> out(y + c * pixels, pixels);
+        const S weight = channel_weights ? channel_weights[c] : S(1);
+        if (spatial_map)
+            out = (in * weight) * ConstArrayMap<S>(spatial_map, pixels);
+        else
+            out = in * weight;
+    }
+}
+
+/// The same for one NHWC sample.
+template <class S>
+void scale_sample(const S* x, Index channels, Index pixels, NHWC, const S* channel_weights, const S* spatial_map,
+                  S* y) {
+    for (Index p = 0; p < pixels; ++p) {
+        ConstArrayMap<S> in(x + p * channels, channels);
+        ArrayMap<S> out(y + p * channels, channels);
+        const S factor = spatial_map ? spatial_map[p] : S(1);
+        if (channel_weights)
+            out = (in * ConstArrayMap<S>(channel_weights, channels)) * factor;
+        else
+            out = in * factor;
+    }
+}
 
 /// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a batch.
 template <class Layout, class S>
@@ -20,8 +51,9 @@ void scale_batch(Eigen::ThreadPoolInterface* pool, const S* x, const Shape& s, c
                  const S* spatial_map, S* y) {
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n)
-            scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, channel_weights ? channel_weights + n * s.c : nullptr,
-                  spatial_map ? spatial_map + n * s.pixels() : nullptr, y + n * s.sample_size());
+            scale_sample(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
+                         channel_weights ? channel_weights + n * s.c : nullptr,
+                         spatial_map ? spatial_map + n * s.pixels() : nullptr, y + n * s.sample_size());
     });
 }
 
