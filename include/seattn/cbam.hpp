@@ -10,9 +10,13 @@
 #include <vector>
 
 #include "config.hpp"
+#include "gradients.hpp"
 #include "se_block.hpp"
 #include "spatial_attention.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
+#include "detail/backward_channel.hpp"
+#include "detail/trainable.hpp"
 
 namespace seattn {
 
@@ -21,6 +25,7 @@ namespace seattn {
 /// "channel.fc1.weight", "spatial.conv.weight".
 template <class Scalar, class Layout>
 class CBAM : public detail::Block<CBAM<Scalar, Layout>, Scalar, Layout>,
+             public detail::Trainable<CBAM<Scalar, Layout>, Scalar, Layout>,
              public detail::Parameterized<CBAM<Scalar, Layout>, Scalar> {
 public:
     /// Builds both halves with PyTorch's default initialisation drawn from `seed`; throws
@@ -78,6 +83,25 @@ private:
                 detail::pool_spatial_band<Layout>(pass, n);
             }
         });
+    }
+
+    // ---- Training: forward_train / backward come from detail::Trainable. The channel half,
+    // then the spatial half on x * w; the backward runs the same pieces in reverse.
+    friend detail::Trainable<CBAM, Scalar, Layout>;
+
+    void train_forward(const Scalar* x, Scalar* y, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        channel_.train_excite(x, s, ws);
+        spatial_.train_attend(x, ws.channel_.gates.data(), s, ws);
+        detail::scale_batch<Layout>(ws.pool_, x, s, ws.channel_.gates.data(), ws.spatial_.gates.data(), y);
+    }
+
+    void train_backward(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, Gradients<Scalar>& grads,
+                        TrainingWorkspace<Scalar>& ws) const {
+        // Slots in parameter order (channel first) before either half writes its gradients.
+        const auto channel_out = channel_.gradient_slots(grads, "channel.");
+        const auto spatial_out = spatial_.gradient_slots(grads, "spatial.");
+        spatial_.backward_stage(grad_y, grad_x, s, ws.channel_.gates.data(), spatial_out, ws);
+        channel_.backward_stage(grad_x, grad_x, s, channel_out, ws);
     }
 
     SEBlock<Scalar, Layout> channel_;

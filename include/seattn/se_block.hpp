@@ -6,10 +6,14 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
+#include "gradients.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
+#include "detail/backward_channel.hpp"
 #include "detail/block.hpp"
 #include "detail/excitation.hpp"
 #include "detail/gates.hpp"
@@ -18,6 +22,7 @@
 #include "detail/parameters.hpp"
 #include "detail/scale.hpp"
 #include "detail/squeeze.hpp"
+#include "detail/trainable.hpp"
 
 namespace seattn {
 
@@ -27,6 +32,7 @@ namespace seattn {
 /// fc2.bias [C]; the biases exist only when config.bias is set.
 template <class Scalar, class Layout>
 class SEBlock : public detail::Block<SEBlock<Scalar, Layout>, Scalar, Layout>,
+                public detail::Trainable<SEBlock<Scalar, Layout>, Scalar, Layout>,
                 public detail::Parameterized<SEBlock<Scalar, Layout>, Scalar> {
 public:
     /// Builds the block with PyTorch's default initialisation drawn from `seed`; throws
@@ -169,6 +175,48 @@ private:
         mlp_.logits(mean, ws.hidden_.data() + n * reduced(), logits, false);
         if (max) mlp_.logits(max, ws.hidden_.data() + (s.n + n) * reduced(), logits, true);
         for (Index c = 0; c < s.c; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);
+    }
+
+    // ---- Training: forward_train / backward come from detail::Trainable; the maths is in
+    // detail/backward_channel.hpp. Separate from run() / excite(), which serve inference.
+    friend detail::Trainable<SEBlock, Scalar, Layout>;
+
+    void train_forward(const Scalar* x, Scalar* y, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        train_excite(x, s, ws);
+        detail::scale_batch<Layout>(ws.pool_, x, s, ws.channel_.gates.data(), static_cast<const Scalar*>(nullptr), y);
+    }
+
+    /// Channel attention of every sample in training mode: fills ws's channel tape.
+    void train_excite(const Scalar* x, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        ws.channel_.prepare(s, reduced(), config_.pool == SqueezePool::avg_max);
+        ws.has_channel_ = true;
+        detail::channel_forward_train<Layout>(ws.pool_, mlp_, config_.gate, x, s, ws.channel_);
+    }
+
+    /// Zeroed storage in `grads` for each trainable parameter, named prefix + PyTorch name.
+    detail::ChannelGradientSlots<Scalar> gradient_slots(Gradients<Scalar>& grads, std::string_view prefix) const {
+        const Index c = channels(), r = reduced();
+        const bool conv = config_.fc == FcKind::conv1x1;
+        detail::ChannelGradientSlots<Scalar> out{};
+        out.fc1_weight = conv ? detail::gradient_slot(grads, prefix, "fc1.weight", {r, c, 1, 1})
+                              : detail::gradient_slot(grads, prefix, "fc1.weight", {r, c});
+        if (config_.bias) out.fc1_bias = detail::gradient_slot(grads, prefix, "fc1.bias", {r});
+        out.fc2_weight = conv ? detail::gradient_slot(grads, prefix, "fc2.weight", {c, r, 1, 1})
+                              : detail::gradient_slot(grads, prefix, "fc2.weight", {c, r});
+        if (config_.bias) out.fc2_bias = detail::gradient_slot(grads, prefix, "fc2.bias", {c});
+        return out;
+    }
+
+    /// Backward of the channel attention recorded in ws; grad_x may be grad_y itself.
+    void backward_stage(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s,
+                        const detail::ChannelGradientSlots<Scalar>& out, TrainingWorkspace<Scalar>& ws) const {
+        detail::channel_backward<Layout>(ws.pool_, mlp_, config_.gate, ws.input_.data(), grad_y, grad_x, s, ws.channel_);
+        detail::channel_parameter_gradients(ws.pool_, s, ws.channel_, out);
+    }
+
+    void train_backward(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, Gradients<Scalar>& grads,
+                        TrainingWorkspace<Scalar>& ws) const {
+        backward_stage(grad_y, grad_x, s, gradient_slots(grads, std::string_view()), ws);
     }
 
     SEConfig config_;

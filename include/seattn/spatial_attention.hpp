@@ -7,15 +7,22 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config.hpp"
+#include "gradients.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
+#include "detail/backward_channel.hpp"
+#include "detail/backward_spatial.hpp"
 #include "detail/block.hpp"
 #include "detail/init.hpp"
 #include "detail/parallel.hpp"
 #include "detail/parameters.hpp"
 #include "detail/spatial_pass.hpp"
+#include "detail/trainable.hpp"
 
 namespace seattn {
 
@@ -25,6 +32,7 @@ namespace seattn {
 /// config.batchnorm (eval mode: folded into the conv whenever a parameter is set).
 template <class Scalar, class Layout>
 class SpatialAttention : public detail::Block<SpatialAttention<Scalar, Layout>, Scalar, Layout>,
+                         public detail::Trainable<SpatialAttention<Scalar, Layout>, Scalar, Layout>,
                          public detail::Parameterized<SpatialAttention<Scalar, Layout>, Scalar> {
 public:
     /// Builds the block with PyTorch's default initialisation drawn from `seed` (BatchNorm:
@@ -136,6 +144,66 @@ private:
         pass.bands = detail::pieces_per_sample(ws.pool_, s.n);
         pass.streaming = detail::stream_output<Scalar>(s.size());
         return pass;
+    }
+
+    // ---- Training: forward_train / backward come from detail::Trainable; the maths is in
+    // detail/backward_spatial.hpp. The BatchNorm stays unfolded (gamma and beta train).
+    friend detail::Trainable<SpatialAttention, Scalar, Layout>;
+
+    detail::SpatialParameters<Scalar> training_parameters() const {
+        detail::SpatialParameters<Scalar> par;
+        par.weight = conv_weight_.data();
+        par.bias = config_.bias ? conv_bias_ : Scalar(0);
+        par.batchnorm = config_.batchnorm;
+        if (config_.batchnorm) {
+            par.bn_weight = bn_weight_, par.bn_bias = bn_bias_, par.bn_mean = bn_mean_;
+            par.bn_inv_std = static_cast<Scalar>(1.0 / std::sqrt(double(bn_var_) + config_.bn_eps));
+        }
+        par.gate = config_.gate;
+        par.max_first = config_.channel_pool == ChannelPoolOrder::max_avg;
+        par.kernel = config_.kernel;
+        return par;
+    }
+
+    /// Spatial attention of x * channel_weights (N x C, may be null) in training mode:
+    /// fills ws's spatial tape.
+    void train_attend(const Scalar* x, const Scalar* channel_weights, const detail::Shape& s,
+                      TrainingWorkspace<Scalar>& ws) const {
+        ws.spatial_.prepare(s, kernel());
+        ws.has_spatial_ = true;
+        detail::spatial_forward_train<Layout>(ws.pool_, training_parameters(), x, channel_weights, s, ws.spatial_);
+    }
+
+    void train_forward(const Scalar* x, Scalar* y, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        train_attend(x, nullptr, s, ws);
+        detail::scale_batch<Layout>(ws.pool_, x, s, static_cast<const Scalar*>(nullptr), ws.spatial_.gates.data(), y);
+    }
+
+    /// Zeroed storage in `grads` for each trainable parameter, named prefix + PyTorch name.
+    detail::SpatialGradientSlots<Scalar> gradient_slots(Gradients<Scalar>& grads, std::string_view prefix) const {
+        const Index k = kernel();
+        detail::SpatialGradientSlots<Scalar> out{};
+        out.conv_weight = detail::gradient_slot(grads, prefix, "conv.weight", {1, 2, k, k});
+        if (config_.bias) out.conv_bias = detail::gradient_slot(grads, prefix, "conv.bias", {1});
+        if (config_.batchnorm) {
+            out.bn_weight = detail::gradient_slot(grads, prefix, "bn.weight", {1});
+            out.bn_bias = detail::gradient_slot(grads, prefix, "bn.bias", {1});
+        }
+        return out;
+    }
+
+    /// Backward of the spatial attention recorded in ws, to dL/d(x * channel_weights);
+    /// grad_x may be grad_y itself.
+    void backward_stage(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, const Scalar* channel_weights,
+                        const detail::SpatialGradientSlots<Scalar>& out, TrainingWorkspace<Scalar>& ws) const {
+        detail::spatial_backward<Layout>(ws.pool_, training_parameters(), ws.input_.data(), channel_weights, grad_y,
+                                         grad_x, s, ws.spatial_);
+        detail::spatial_parameter_gradients(s, ws.spatial_, out);
+    }
+
+    void train_backward(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, Gradients<Scalar>& grads,
+                        TrainingWorkspace<Scalar>& ws) const {
+        backward_stage(grad_y, grad_x, s, nullptr, gradient_slots(grads, std::string_view()), ws);
     }
 
     SpatialConfig config_;
