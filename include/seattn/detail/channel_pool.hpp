@@ -36,7 +36,7 @@ void channel_pool_rows(const S* x, Index channels, Index, Index width, Index row
                        const S* channel_weights, S* mean, S* max) {
     for (Index p = row_begin * width; p < row_end * width; ++p) {
         const Index i = p - row_begin * width;
-        sum_and_max(x + p * channels, channel_weights, channels, mean[i], max + i);
+        sum_and_max<true>(x + p * channels, channel_weights, channels, mean[i], max[i]);
         mean[i] /= S(channels);
     }
 }

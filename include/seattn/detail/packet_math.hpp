@@ -82,49 +82,45 @@ void accumulate_rows(const S* first, Index stride, const S* scales, Index n, S* 
         }
 }
 
-/// Sum and (when `max` is not null) max over i in [0, n) of x[i] * weights[i] (weights may
-/// be null: 1); the max of nothing is -inf. Four independent accumulators of each keep the
+/// Sum and max over i in [0, n) of x[i] * weights[i] (weights may be null: 1), the max only
+/// when WithMax; the max of nothing is -inf. Four independent accumulators of each keep the
 /// adds from waiting on each other's latency.
-template <class S>
-void sum_and_max(const S* x, const S* weights, Index n, S& sum, S* max) {
+template <bool WithMax, class S>
+void sum_and_max(const S* x, const S* weights, Index n, S& sum, S& max) {
+    using Eigen::internal::padd;
     constexpr Index L = lanes<S>;
     auto value = [x, weights](Index i) {
         return weights ? Eigen::internal::pmul(load(x + i), load(weights + i)) : load(x + i);
     };
     Index i = 0;
     sum = S(0);
-    S largest = -std::numeric_limits<S>::infinity();
+    max = -std::numeric_limits<S>::infinity();
     if (n >= 4 * L) {
-        Packet<S> total[4], top[4];
-        for (int k = 0; k < 4; ++k) total[k] = top[k] = value(k * L);
-        for (i = 4 * L; i + 4 * L <= n; i += 4 * L)
-            for (int k = 0; k < 4; ++k) {
-                const Packet<S> v = value(i + k * L);
-                total[k] = Eigen::internal::padd(total[k], v);
-                if (max) top[k] = nan_max(top[k], v);
-            }
-        sum = Eigen::internal::predux(
-            Eigen::internal::padd(Eigen::internal::padd(total[0], total[1]), Eigen::internal::padd(total[2], total[3])));
-        if (max)
-            largest = Eigen::internal::predux_max<Eigen::PropagateNaN>(
-                nan_max(nan_max(top[0], top[1]), nan_max(top[2], top[3])));
+        Packet<S> s0 = value(0), s1 = value(L), s2 = value(2 * L), s3 = value(3 * L);
+        Packet<S> m0 = s0, m1 = s1, m2 = s2, m3 = s3;
+        for (i = 4 * L; i + 4 * L <= n; i += 4 * L) {
+            const Packet<S> v0 = value(i), v1 = value(i + L), v2 = value(i + 2 * L), v3 = value(i + 3 * L);
+            s0 = padd(s0, v0), s1 = padd(s1, v1), s2 = padd(s2, v2), s3 = padd(s3, v3);
+            if (WithMax) m0 = nan_max(m0, v0), m1 = nan_max(m1, v1), m2 = nan_max(m2, v2), m3 = nan_max(m3, v3);
+        }
+        sum = Eigen::internal::predux(padd(padd(s0, s1), padd(s2, s3)));
+        if (WithMax) max = Eigen::internal::predux_max<Eigen::PropagateNaN>(nan_max(nan_max(m0, m1), nan_max(m2, m3)));
     }
     if (i + L <= n) {
         Packet<S> total = value(i), top = total;
         for (i += L; i + L <= n; i += L) {
             const Packet<S> v = value(i);
-            total = Eigen::internal::padd(total, v);
-            if (max) top = nan_max(top, v);
+            total = padd(total, v);
+            if (WithMax) top = nan_max(top, v);
         }
         sum += Eigen::internal::predux(total);
-        if (max) largest = nan_max(largest, Eigen::internal::predux_max<Eigen::PropagateNaN>(top));
+        if (WithMax) max = nan_max(max, Eigen::internal::predux_max<Eigen::PropagateNaN>(top));
     }
     for (; i < n; ++i) {
         const S v = weights ? x[i] * weights[i] : x[i];
         sum += v;
-        if (max) largest = nan_max(largest, v);
+        if (WithMax) max = nan_max(max, v);
     }
-    if (max) *max = largest;
 }
 
 /// y[i] += a * x[i] for i in [0, n).

@@ -29,7 +29,12 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
                    S*, S*, S*) {
     const Index end = piece_begin(channels, piece + 1, pieces);
     for (Index c = piece_begin(channels, piece, pieces); c < end; ++c) {
-        sum_and_max(x + c * pixels, static_cast<const S*>(nullptr), pixels, mean[c], max ? max + c : nullptr);
+        const S* plane = x + c * pixels;
+        S ignored;
+        if (max)
+            sum_and_max<true>(plane, static_cast<const S*>(nullptr), pixels, mean[c], max[c]);
+        else
+            sum_and_max<false>(plane, static_cast<const S*>(nullptr), pixels, mean[c], ignored);
         mean[c] /= S(pixels);
     }
 }
