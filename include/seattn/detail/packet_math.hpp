@@ -28,10 +28,12 @@ void store_packet(S* p, const Packet<S>& v) {
     Eigen::internal::pstoreu(p, v);
 }
 
-/// max that propagates NaN like PyTorch's max.
+/// The max the poolings take: the plain SIMD max, which may drop a NaN operand. That is
+/// safe because every max is pooled beside a mean (or sum) of the same values, which a NaN
+/// (or inf - inf) always turns into NaN, and both reach the block's output.
 template <class T>
-T nan_max(const T& a, const T& b) {
-    return Eigen::internal::pmax<Eigen::PropagateNaN>(a, b);
+T max_of(const T& a, const T& b) {
+    return Eigen::internal::pmax(a, b);
 }
 
 /// y[i] = x[i] * factor for i in [0, n); y may be x.
@@ -69,16 +71,16 @@ void accumulate_rows(const S* first, Index stride, const S* scales, Index n, S* 
         for (int k = 1; k < K; ++k) {
             const Packet<S> v = Eigen::internal::pmul(load(first + k * stride + i), weight[k]);
             total = Eigen::internal::padd(total, v);
-            largest = nan_max(largest, v);
+            largest = max_of(largest, v);
         }
         store_packet(sum + i, Eigen::internal::padd(load(sum + i), total));
-        if (max) store_packet(max + i, nan_max(load(max + i), largest));
+        if (max) store_packet(max + i, max_of(load(max + i), largest));
     }
     for (; i < n; ++i)
         for (int k = 0; k < K; ++k) {
             const S v = first[k * stride + i] * scale[k];
             sum[i] += v;
-            if (max) max[i] = nan_max(max[i], v);
+            if (max) max[i] = max_of(max[i], v);
         }
 }
 
@@ -101,25 +103,25 @@ void sum_and_max(const S* x, const S* weights, Index n, S& sum, S& max) {
         for (i = 4 * L; i + 4 * L <= n; i += 4 * L) {
             const Packet<S> v0 = value(i), v1 = value(i + L), v2 = value(i + 2 * L), v3 = value(i + 3 * L);
             s0 = padd(s0, v0), s1 = padd(s1, v1), s2 = padd(s2, v2), s3 = padd(s3, v3);
-            if (WithMax) m0 = nan_max(m0, v0), m1 = nan_max(m1, v1), m2 = nan_max(m2, v2), m3 = nan_max(m3, v3);
+            if (WithMax) m0 = max_of(m0, v0), m1 = max_of(m1, v1), m2 = max_of(m2, v2), m3 = max_of(m3, v3);
         }
         sum = Eigen::internal::predux(padd(padd(s0, s1), padd(s2, s3)));
-        if (WithMax) max = Eigen::internal::predux_max<Eigen::PropagateNaN>(nan_max(nan_max(m0, m1), nan_max(m2, m3)));
+        if (WithMax) max = Eigen::internal::predux_max(max_of(max_of(m0, m1), max_of(m2, m3)));
     }
     if (i + L <= n) {
         Packet<S> total = value(i), top = total;
         for (i += L; i + L <= n; i += L) {
             const Packet<S> v = value(i);
             total = padd(total, v);
-            if (WithMax) top = nan_max(top, v);
+            if (WithMax) top = max_of(top, v);
         }
         sum += Eigen::internal::predux(total);
-        if (WithMax) max = nan_max(max, Eigen::internal::predux_max<Eigen::PropagateNaN>(top));
+        if (WithMax) max = max_of(max, Eigen::internal::predux_max(top));
     }
     for (; i < n; ++i) {
         const S v = weights ? x[i] * weights[i] : x[i];
         sum += v;
-        if (WithMax) max = nan_max(max, v);
+        if (WithMax) max = max_of(max, v);
     }
 }
 
