@@ -54,7 +54,14 @@ Tensor4 make_input(const Dims& d) {
     return x;
 }
 
-void count_bytes(benchmark::State& state, const Dims& d) {
+/// Runs `run` once to warm up, then times it; y's writes are kept observable.
+template <class F>
+void measure(benchmark::State& state, const Dims& d, F&& run) {
+    run();
+    for (auto _ : state) {
+        run();
+        benchmark::ClobberMemory();
+    }
     state.SetBytesProcessed(state.iterations() * 2 * d.size() * static_cast<long>(sizeof(float)));
 }
 
@@ -68,13 +75,8 @@ void bench_copy(benchmark::State& state, Dims d, int threads) {
             std::memcpy(y.data() + begin, x.data() + begin, static_cast<std::size_t>(end - begin) * sizeof(float));
         });
     };
-    copy();
-    for (auto _ : state) {
-        copy();
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    count_bytes(state, d);
+    benchmark::DoNotOptimize(y.data());
+    measure(state, d, copy);
 }
 
 seattn::SEConfig se_config(long c, seattn::SqueezePool pool) {
@@ -90,13 +92,8 @@ void run_seattn(benchmark::State& state, const Block& block, const Dims& d, int 
     const Tensor4 x = make_input<Layout>(d);
     Tensor4 y(x.dimensions());
     seattn::Workspace<float> ws(shared_pool(threads - 1));
-    block.forward(x, y, ws);
-    for (auto _ : state) {
-        block.forward(x, y, ws);
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    count_bytes(state, d);
+    benchmark::DoNotOptimize(y.data());
+    measure(state, d, [&] { block.forward(x, y, ws); });
 }
 
 template <class Layout>
@@ -130,13 +127,8 @@ void run_naive(benchmark::State& state, const std::string& block, const Dims& d,
         else
             naive_eigen::cbam<Layout>(x, p, y, device);
     };
-    run();
-    for (auto _ : state) {
-        run();
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    count_bytes(state, d);
+    benchmark::DoNotOptimize(y.data());
+    measure(state, d, run);
 }
 
 template <class Layout>
@@ -152,12 +144,7 @@ void bench_naive(benchmark::State& state, std::string block, Dims d, int threads
 #ifdef SEATTN_BENCH_WITH_TORCH
 void bench_torch(benchmark::State& state, std::string block, bool nhwc, Dims d, int threads) {
     const auto runner = torch_blocks::make_runner(block, nhwc, d.n, d.c, d.h, d.w, threads);
-    runner->run();
-    for (auto _ : state) {
-        runner->run();
-        benchmark::ClobberMemory();
-    }
-    count_bytes(state, d);
+    measure(state, d, [&] { runner->run(); });
 }
 #endif
 

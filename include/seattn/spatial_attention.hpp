@@ -126,7 +126,8 @@ private:
     /// Sizes ws's spatial buffers for `s` and describes the pass attend() runs.
     detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
                                              const Scalar* channel_weights, Workspace<Scalar>& ws) const {
-        ws.prepare_spatial(s);
+        const Index bands = detail::pieces_per_sample(ws.pool_, s.n);
+        ws.prepare_spatial(s, s.n * bands * detail::spatial_conv_scratch<Scalar>(s.w, config_.kernel));
         detail::SpatialPass<Scalar> pass;
         pass.x = x;
         pass.y = y;
@@ -141,7 +142,8 @@ private:
         pass.max = ws.map_max_.data();
         pass.logits = ws.spatial_logits_.data();
         pass.map = ws.spatial_map_.data();
-        pass.bands = detail::pieces_per_sample(ws.pool_, s.n);
+        pass.conv_scratch = ws.conv_scratch_.data();
+        pass.bands = bands;
         pass.streaming = detail::stream_output<Scalar>(s.size());
         return pass;
     }

@@ -18,7 +18,7 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
                  S* y, bool streaming) {
     const Index begin = piece_begin(channels, piece, pieces);
     for (Index c = piece_begin(channels, piece + 1, pieces) - 1; c >= begin; --c)
-        store(y + c * pixels, pixels, ConstArrayMap<S>(x + c * pixels, pixels) * channel_weights[c], streaming);
+        store_scaled(x + c * pixels, channel_weights[c], y + c * pixels, pixels, streaming);
     if (streaming) stream_fence();
 }
 
@@ -29,10 +29,9 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
     // Blocks of pixels long enough for the hardware prefetcher, walked backwards.
     constexpr Index block = 16;
-    ConstArrayMap<S> weights(channel_weights, channels);
     for (Index p1 = end; p1 > begin; p1 -= block)
         for (Index p = std::max(begin, p1 - block); p < p1; ++p)
-            store(y + p * channels, channels, ConstArrayMap<S>(x + p * channels, channels) * weights, streaming);
+            store_scaled(x + p * channels, channel_weights, S(1), y + p * channels, channels, streaming);
     if (streaming) stream_fence();
 }
 
@@ -43,11 +42,9 @@ template <class S>
 void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
                 const S* channel_weights, const S* map, S* y, bool streaming) {
     const Index at = row_begin * width, count = (row_end - row_begin) * width;
-    ConstArrayMap<S> factors(map, count);
-    for (Index c = channels - 1; c >= 0; --c) {
-        ConstArrayMap<S> in(x + c * pixels + at, count);
-        store(y + c * pixels + at, count, in * (factors * (channel_weights ? channel_weights[c] : S(1))), streaming);
-    }
+    for (Index c = channels - 1; c >= 0; --c)
+        store_scaled(x + c * pixels + at, map, channel_weights ? channel_weights[c] : S(1), y + c * pixels + at, count,
+                     streaming);
     if (streaming) stream_fence();
 }
 
@@ -57,11 +54,10 @@ void scale_rows(const S* x, Index channels, Index, Index width, Index row_begin,
                 const S* channel_weights, const S* map, S* y, bool streaming) {
     for (Index p = row_begin * width; p < row_end * width; ++p) {
         const S factor = map[p - row_begin * width];
-        ConstArrayMap<S> in(x + p * channels, channels);
         if (channel_weights)
-            store(y + p * channels, channels, in * (ConstArrayMap<S>(channel_weights, channels) * factor), streaming);
+            store_scaled(x + p * channels, channel_weights, factor, y + p * channels, channels, streaming);
         else
-            store(y + p * channels, channels, in * factor, streaming);
+            store_scaled(x + p * channels, factor, y + p * channels, channels, streaming);
     }
     if (streaming) stream_fence();
 }

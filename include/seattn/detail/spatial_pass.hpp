@@ -29,6 +29,7 @@ struct SpatialPass {
     bool max_first = false;              // the conv's map 0 is the max (ChannelPoolOrder::max_avg)
     Gate gate = Gate::sigmoid;
     S *mean = nullptr, *max = nullptr, *logits = nullptr, *map = nullptr;  // N x H x W each
+    S* conv_scratch = nullptr;           // spatial_conv_scratch values per task
     Index bands = 1;                     // bands of rows per sample, one task each
     bool streaming = false;              // write y with streaming stores (stream_output)
 };
@@ -50,14 +51,15 @@ inline std::pair<Index, Index> rows_finished_in_band(Index r0, Index r1, Index h
 /// Conv, gate and (when the pass has an output) scaling of rows [row_begin, row_end) of
 /// sample `n`, whose pooled rows within k/2 must be ready.
 template <class Layout, class S>
-void finish_spatial_rows(const SpatialPass<S>& p, Index n, Index row_begin, Index row_end) {
+void finish_spatial_rows(const SpatialPass<S>& p, Index task, Index row_begin, Index row_end) {
     const Shape& s = p.shape;
-    const Index at = n * s.pixels();
+    const Index n = task / p.bands, at = n * s.pixels();
+    S* scratch = p.conv_scratch + task * spatial_conv_scratch<S>(s.w, p.kernel);
     const S* first = (p.max_first ? p.max : p.mean) + at;
     const S* second = (p.max_first ? p.mean : p.max) + at;
     for (Index row = row_begin; row < row_end; ++row) {
         S* logits = p.logits + at + row * s.w;
-        spatial_conv_row(first, second, s.h, s.w, p.conv_weight, p.conv_bias, p.kernel, row, logits);
+        spatial_conv_row(first, second, s.h, s.w, p.conv_weight, p.conv_bias, p.kernel, row, scratch, logits);
         apply_gate(p.gate, logits, s.w, p.map + at + row * s.w);
     }
     if (p.y)
@@ -83,7 +85,7 @@ void pool_spatial_band(const SpatialPass<S>& p, Index task) {
                           p.mean + at + row * s.w, p.max + at + row * s.w);
         Index ready = next;
         while (ready < own.second && std::min(s.h - 1, ready + pad) < pooled_end) ++ready;
-        if (ready > next) finish_spatial_rows<Layout>(p, n, next, ready);
+        if (ready > next) finish_spatial_rows<Layout>(p, task, next, ready);
         next = ready;
     }
 }
@@ -92,11 +94,11 @@ void pool_spatial_band(const SpatialPass<S>& p, Index task) {
 /// window reaches into a neighbouring band.
 template <class Layout, class S>
 void finish_spatial_band(const SpatialPass<S>& p, Index task) {
-    const Index n = task / p.bands, band = task % p.bands, h = p.shape.h;
+    const Index band = task % p.bands, h = p.shape.h;
     const Index r0 = piece_begin(h, band, p.bands), r1 = piece_begin(h, band + 1, p.bands);
     const auto own = rows_finished_in_band(r0, r1, h, p.kernel / 2);
-    if (own.first > r0) finish_spatial_rows<Layout>(p, n, r0, own.first);
-    if (r1 > own.second) finish_spatial_rows<Layout>(p, n, own.second, r1);
+    if (own.first > r0) finish_spatial_rows<Layout>(p, task, r0, own.first);
+    if (r1 > own.second) finish_spatial_rows<Layout>(p, task, own.second, r1);
 }
 
 /// Runs the pass over the batch on `pool`'s threads and the calling one.

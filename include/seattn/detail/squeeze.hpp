@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include "../layout.hpp"
+#include "packet_math.hpp"
 #include "parallel.hpp"
 
 namespace seattn::detail {
@@ -28,9 +29,13 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
                    S*, S*, S*) {
     const Index end = piece_begin(channels, piece + 1, pieces);
     for (Index c = piece_begin(channels, piece, pieces); c < end; ++c) {
-        ConstArrayMap<S> plane(x + c * pixels, pixels);
-        mean[c] = plane.sum() / S(pixels);
-        if (max) max[c] = plane.template maxCoeff<Eigen::PropagateNaN>();
+        const S* plane = x + c * pixels;
+        S ignored;
+        if (max)
+            sum_and_max<true>(plane, static_cast<const S*>(nullptr), pixels, mean[c], max[c]);
+        else
+            sum_and_max<false>(plane, static_cast<const S*>(nullptr), pixels, mean[c], ignored);
+        mean[c] /= S(pixels);
     }
 }
 
@@ -41,29 +46,19 @@ template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, S*, S* max,
                    S* piece_sum, S* piece_max, S* scratch) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    ArrayMap<S> total(piece_sum, channels), partial(scratch, channels), largest(piece_max, max ? channels : 0);
-    auto pixel = [x, channels](Index p) { return ConstArrayMap<S>(x + p * channels, channels); };
+    ArrayMap<S> total(piece_sum, channels), partial(scratch, channels);
+    S* largest = max ? piece_max : nullptr;
     // Sums in blocks of pixels so a float's rounding error grows with the block, not the map;
     // four pixels per update keep the loads of x ahead of the loads and stores of partial.
     constexpr Index block = 64;
     total.setZero();
-    if (max) largest = pixel(begin);
+    if (max) std::copy(x + begin * channels, x + (begin + 1) * channels, largest);
     for (Index p0 = begin; p0 < end; p0 += block) {
         const Index p1 = std::min(end, p0 + block);
         partial.setZero();
         Index p = p0;
-        for (; p + 4 <= p1; p += 4) {
-            partial += (pixel(p) + pixel(p + 1)) + (pixel(p + 2) + pixel(p + 3));
-            if (max)
-                largest = largest.binaryExpr(pixel(p).binaryExpr(pixel(p + 1), nan_max_op<S>())
-                                                 .binaryExpr(pixel(p + 2).binaryExpr(pixel(p + 3), nan_max_op<S>()),
-                                                             nan_max_op<S>()),
-                                             nan_max_op<S>());
-        }
-        for (; p < p1; ++p) {
-            partial += pixel(p);
-            if (max) largest = largest.binaryExpr(pixel(p), nan_max_op<S>());
-        }
+        for (; p + 4 <= p1; p += 4) accumulate_rows<4, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
+        for (; p < p1; ++p) accumulate_rows<1, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
         total += partial;
     }
 }

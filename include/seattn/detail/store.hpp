@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "../layout.hpp"
+#include "packet_math.hpp"
 
 namespace seattn::detail {
 
@@ -25,6 +26,9 @@ template <class S>
 bool stream_output(Index elements) {
     return elements * Index(sizeof(S)) >= streaming_output_bytes;
 }
+
+/// Values written per streamed chunk, computed into a buffer that stays in L1.
+constexpr Index stream_chunk = 512;
 
 /// Copies n values to y with streaming stores where the target has them (plain ones else).
 template <class S>
@@ -51,19 +55,26 @@ inline void stream_fence() {
 #endif
 }
 
-/// y[0, n) = expr, an Eigen array expression of n values; with `streaming`, evaluated
-/// through a small buffer in cache and written with streaming stores.
-template <class S, class Expr>
-void store(S* y, Index n, const Expr& expr, bool streaming) {
-    if (!streaming) {
-        Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>(y, n) = expr;
-        return;
+/// y[0, n) = x * factor, with streaming stores when `streaming` (through a small buffer).
+template <class S>
+void store_scaled(const S* x, S factor, S* y, Index n, bool streaming) {
+    if (!streaming) return multiply(x, factor, y, n);
+    alignas(64) S buffer[stream_chunk];
+    for (Index i = 0; i < n; i += stream_chunk) {
+        const Index len = std::min(stream_chunk, n - i);
+        multiply(x + i, factor, buffer, len);
+        stream_copy(buffer, y + i, len);
     }
-    constexpr Index chunk = 512;
-    alignas(64) S buffer[chunk];
-    for (Index i = 0; i < n; i += chunk) {
-        const Index len = std::min(chunk, n - i);
-        Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>(buffer, len) = expr.segment(i, len);
+}
+
+/// y[0, n) = x * (factors * factor), with streaming stores when `streaming`.
+template <class S>
+void store_scaled(const S* x, const S* factors, S factor, S* y, Index n, bool streaming) {
+    if (!streaming) return multiply(x, factors, factor, y, n);
+    alignas(64) S buffer[stream_chunk];
+    for (Index i = 0; i < n; i += stream_chunk) {
+        const Index len = std::min(stream_chunk, n - i);
+        multiply(x + i, factors + i, factor, buffer, len);
         stream_copy(buffer, y + i, len);
     }
 }
