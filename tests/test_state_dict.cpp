@@ -308,6 +308,10 @@ TEST_CASE("bad configs are a config_error naming the source and the key", "[conf
     CHECK_THAT(refuse(R"([1, 2])"), Contains("model.json: config must be a JSON object"));
     CHECK_THAT(refuse(R"({"block": "se", )"), Contains("model.json: config is not valid JSON"));
     CHECK_THAT(refuse("{\"block\":" + std::string(1000, '[')), Contains("config nests JSON more than"));
+    CHECK_THAT(refuse(R"({"block": "se", "channels": 549755813888, "reduced": 549755813888})"),
+               Contains("SEConfig: channels 549755813888 x reduced width 549755813888 overflows a 64-bit index"));
+    CHECK_THAT(refuse(R"({"block": "spatial", "kernel": 3037000499})"),
+               Contains("SpatialConfig: kernel 3037000499 overflows a 64-bit index"));
     REQUIRE_THROWS_WITH(parse_block_config(R"({"block": "se", "channels": 4})", "f", seattn::BlockKind::cbam),
                         Contains("config 'block' is 'se', but the file says 'cbam'"));
 }
@@ -346,4 +350,17 @@ TEST_CASE("a block is built and loaded from a file's metadata alone", "[config][
     REQUIRE_THROWS_AS((seattn::io::load_block<float, seattn::NCHW>(wrong.file())), seattn::config_error);
     REQUIRE_THROWS_WITH((seattn::io::load_block<float, seattn::NCHW>(wrong.file())),
                         Contains("weights.safetensors: __metadata__ 'block' is 'transformer'"));
+}
+
+// Found by seattn_fuzz_safetensors: a tiny file whose config asked for 200000 x 200000 FC
+// weights made the loader allocate 160 GB before it looked at the weights.
+TEST_CASE("a config asking for more weights than the file holds is refused before allocating", "[config][hostile]") {
+    StateDict sd;
+    sd.writer.set_metadata("block", "se");
+    sd.writer.set_metadata("config", R"({"channels": 200000, "reduced": 200000})");
+    sd.add("fc.0.weight", {1, 3}).add("fc.2.weight", {3, 1});
+    REQUIRE_THROWS_AS((seattn::io::load_block<float, seattn::NCHW>(sd.file())), seattn::format_error);
+    REQUIRE_THROWS_WITH((seattn::io::load_block<float, seattn::NCHW>(sd.file())),
+                        Contains("weights.safetensors: the block config needs 80000000000 parameter values, "
+                                 "but the file's tensors hold only 6"));
 }

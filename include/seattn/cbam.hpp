@@ -1,7 +1,8 @@
 #pragma once
 /// @file cbam.hpp
 /// CBAM (Woo et al., ECCV 2018): channel attention (an SEBlock pooling avg and max) followed
-/// by spatial attention, y = s(x * w) * (x * w), in one fused pass per stage.
+/// by spatial attention, y = s(x * w) * (x * w): one pass over x for the channel weights, one
+/// for the spatial map and the output.
 
 #include <cstdint>
 #include <random>
@@ -9,9 +10,13 @@
 #include <vector>
 
 #include "config.hpp"
+#include "gradients.hpp"
 #include "se_block.hpp"
 #include "spatial_attention.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
+#include "detail/backward_channel.hpp"
+#include "detail/trainable.hpp"
 
 namespace seattn {
 
@@ -20,6 +25,7 @@ namespace seattn {
 /// "channel.fc1.weight", "spatial.conv.weight".
 template <class Scalar, class Layout>
 class CBAM : public detail::Block<CBAM<Scalar, Layout>, Scalar, Layout>,
+             public detail::Trainable<CBAM<Scalar, Layout>, Scalar, Layout>,
              public detail::Parameterized<CBAM<Scalar, Layout>, Scalar> {
 public:
     /// Builds both halves with PyTorch's default initialisation drawn from `seed`; throws
@@ -62,15 +68,40 @@ private:
 
     void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
         ws.reset(s);
-        channel_.excite(x, s, ws);
-        const Scalar* weights = ws.channel_weights_.data();
-        spatial_.attend(x, s, weights, ws);
-        const Scalar* map = ws.spatial_map_.data();
+        const Index pieces = channel_.prepare(s, ws);
+        const auto pass = spatial_.prepare_pass(x, y, s, ws.channel_weights_.data(), ws);
+        if (pieces > 1) {
+            channel_.excite_pieces(x, s, pieces, ws);
+            detail::run_spatial_pass<Layout>(pass, ws.pool_);
+            return;
+        }
+        // A thread per sample: both passes over it run while it is cached.
         detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n)
-                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, weights + n * s.c,
-                              map + n * s.pixels(), y + n * s.sample_size());
+            for (Index n = begin; n < end; ++n) {
+                channel_.squeeze_piece(x, s, n, 1, ws);
+                channel_.excite_sample(s, n, 1, ws);
+                detail::pool_spatial_band<Layout>(pass, n);
+            }
         });
+    }
+
+    // ---- Training: forward_train / backward come from detail::Trainable. The channel half,
+    // then the spatial half on x * w; the backward runs the same pieces in reverse.
+    friend detail::Trainable<CBAM, Scalar, Layout>;
+
+    void train_forward(const Scalar* x, Scalar* y, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        channel_.train_excite(x, s, ws);
+        spatial_.train_attend(x, ws.channel_.gates.data(), s, ws);
+        detail::scale_batch<Layout>(ws.pool_, x, s, ws.channel_.gates.data(), ws.spatial_.gates.data(), y);
+    }
+
+    void train_backward(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, Gradients<Scalar>& grads,
+                        TrainingWorkspace<Scalar>& ws) const {
+        // Slots in parameter order (channel first) before either half writes its gradients.
+        const auto channel_out = channel_.gradient_slots(grads, "channel.");
+        const auto spatial_out = spatial_.gradient_slots(grads, "spatial.");
+        spatial_.backward_stage(grad_y, grad_x, s, ws.channel_.gates.data(), spatial_out, ws);
+        channel_.backward_stage(grad_x, grad_x, s, channel_out, ws);
     }
 
     SEBlock<Scalar, Layout> channel_;

@@ -6,6 +6,8 @@
 #include "layout.hpp"
 #include "config.hpp"
 #include "workspace.hpp"
+#include "gradients.hpp"
+#include "training_workspace.hpp"
 #include "se_block.hpp"
 #include "spatial_attention.hpp"
 #include "cbam.hpp"

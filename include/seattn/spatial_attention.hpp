@@ -7,19 +7,22 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "config.hpp"
+#include "gradients.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
+#include "detail/backward_channel.hpp"
+#include "detail/backward_spatial.hpp"
 #include "detail/block.hpp"
-#include "detail/channel_pool.hpp"
-#include "detail/gates.hpp"
 #include "detail/init.hpp"
 #include "detail/parallel.hpp"
 #include "detail/parameters.hpp"
-#include "detail/scale.hpp"
-#include "detail/spatial_conv.hpp"
+#include "detail/spatial_pass.hpp"
+#include "detail/trainable.hpp"
 
 namespace seattn {
 
@@ -29,6 +32,7 @@ namespace seattn {
 /// config.batchnorm (eval mode: folded into the conv whenever a parameter is set).
 template <class Scalar, class Layout>
 class SpatialAttention : public detail::Block<SpatialAttention<Scalar, Layout>, Scalar, Layout>,
+                         public detail::Trainable<SpatialAttention<Scalar, Layout>, Scalar, Layout>,
                          public detail::Parameterized<SpatialAttention<Scalar, Layout>, Scalar> {
 public:
     /// Builds the block with PyTorch's default initialisation drawn from `seed` (BatchNorm:
@@ -63,7 +67,7 @@ public:
         Workspace<Scalar> ws;
         const auto in = detail::batch_of<Layout>(x, "input");
         ws.reset(in.shape);
-        attend(in.data, in.shape, nullptr, ws);
+        attend(in.data, nullptr, in.shape, nullptr, ws);
         return ws.spatial_map();
     }
 
@@ -108,34 +112,98 @@ private:
 
     void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
         ws.reset(s);
-        attend(x, s, nullptr, ws);
-        const Scalar* map = ws.spatial_map_.data();
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n)
-                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, static_cast<const Scalar*>(nullptr),
-                              map + n * s.pixels(), y + n * s.sample_size());
-        });
+        attend(x, y, s, nullptr, ws);
     }
 
     /// Channel pooling, conv and gate of every sample of x, each channel first multiplied by
-    /// `channel_weights` (N x C) when given: fills ws's spatial map (N x H x W).
-    void attend(const Scalar* x, const detail::Shape& s, const Scalar* channel_weights, Workspace<Scalar>& ws) const {
-        const Index k = config_.kernel, padded = detail::spatial_conv_scratch(s.h, s.w, k);
-        ws.prepare_spatial(s, padded);
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n) {
-                const Index at = n * s.pixels();
-                Scalar* mean = ws.map_mean_.data() + at;
-                Scalar* max = ws.map_max_.data() + at;
-                Scalar* logits = ws.spatial_logits_.data() + at;
-                detail::channel_pool(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
-                                     channel_weights ? channel_weights + n * s.c : nullptr, mean, max);
-                if (config_.channel_pool == ChannelPoolOrder::max_avg) std::swap(mean, max);
-                detail::spatial_conv(mean, max, s.h, s.w, folded_weight_.data(), folded_bias_, k,
-                                     ws.padded_.data() + n * padded, logits);
-                for (Index p = 0; p < s.pixels(); ++p) ws.spatial_map_[at + p] = detail::apply_gate(config_.gate, logits[p]);
-            }
-        });
+    /// `channel_weights` (N x C) when given: fills ws's spatial map (N x H x W). When y is not
+    /// null, also writes y = x * channel_weights * map in the same pass.
+    void attend(const Scalar* x, Scalar* y, const detail::Shape& s, const Scalar* channel_weights,
+                Workspace<Scalar>& ws) const {
+        detail::run_spatial_pass<Layout>(prepare_pass(x, y, s, channel_weights, ws), ws.pool_);
+    }
+
+    /// Sizes ws's spatial buffers for `s` and describes the pass attend() runs.
+    detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
+                                             const Scalar* channel_weights, Workspace<Scalar>& ws) const {
+        ws.prepare_spatial(s);
+        detail::SpatialPass<Scalar> pass;
+        pass.x = x;
+        pass.y = y;
+        pass.shape = s;
+        pass.channel_weights = channel_weights;
+        pass.conv_weight = folded_weight_.data();
+        pass.conv_bias = folded_bias_;
+        pass.kernel = config_.kernel;
+        pass.max_first = config_.channel_pool == ChannelPoolOrder::max_avg;
+        pass.gate = config_.gate;
+        pass.mean = ws.map_mean_.data();
+        pass.max = ws.map_max_.data();
+        pass.logits = ws.spatial_logits_.data();
+        pass.map = ws.spatial_map_.data();
+        pass.bands = detail::pieces_per_sample(ws.pool_, s.n);
+        pass.streaming = detail::stream_output<Scalar>(s.size());
+        return pass;
+    }
+
+    // ---- Training: forward_train / backward come from detail::Trainable; the maths is in
+    // detail/backward_spatial.hpp. The BatchNorm stays unfolded (gamma and beta train).
+    friend detail::Trainable<SpatialAttention, Scalar, Layout>;
+
+    detail::SpatialParameters<Scalar> training_parameters() const {
+        detail::SpatialParameters<Scalar> par;
+        par.weight = conv_weight_.data();
+        par.bias = config_.bias ? conv_bias_ : Scalar(0);
+        par.batchnorm = config_.batchnorm;
+        if (config_.batchnorm) {
+            par.bn_weight = bn_weight_, par.bn_bias = bn_bias_, par.bn_mean = bn_mean_;
+            par.bn_inv_std = static_cast<Scalar>(1.0 / std::sqrt(double(bn_var_) + config_.bn_eps));
+        }
+        par.gate = config_.gate;
+        par.max_first = config_.channel_pool == ChannelPoolOrder::max_avg;
+        par.kernel = config_.kernel;
+        return par;
+    }
+
+    /// Spatial attention of x * channel_weights (N x C, may be null) in training mode:
+    /// fills ws's spatial tape.
+    void train_attend(const Scalar* x, const Scalar* channel_weights, const detail::Shape& s,
+                      TrainingWorkspace<Scalar>& ws) const {
+        ws.spatial_.prepare(s, kernel());
+        ws.has_spatial_ = true;
+        detail::spatial_forward_train<Layout>(ws.pool_, training_parameters(), x, channel_weights, s, ws.spatial_);
+    }
+
+    void train_forward(const Scalar* x, Scalar* y, const detail::Shape& s, TrainingWorkspace<Scalar>& ws) const {
+        train_attend(x, nullptr, s, ws);
+        detail::scale_batch<Layout>(ws.pool_, x, s, static_cast<const Scalar*>(nullptr), ws.spatial_.gates.data(), y);
+    }
+
+    /// Zeroed storage in `grads` for each trainable parameter, named prefix + PyTorch name.
+    detail::SpatialGradientSlots<Scalar> gradient_slots(Gradients<Scalar>& grads, std::string_view prefix) const {
+        const Index k = kernel();
+        detail::SpatialGradientSlots<Scalar> out{};
+        out.conv_weight = detail::gradient_slot(grads, prefix, "conv.weight", {1, 2, k, k});
+        if (config_.bias) out.conv_bias = detail::gradient_slot(grads, prefix, "conv.bias", {1});
+        if (config_.batchnorm) {
+            out.bn_weight = detail::gradient_slot(grads, prefix, "bn.weight", {1});
+            out.bn_bias = detail::gradient_slot(grads, prefix, "bn.bias", {1});
+        }
+        return out;
+    }
+
+    /// Backward of the spatial attention recorded in ws, to dL/d(x * channel_weights);
+    /// grad_x may be grad_y itself.
+    void backward_stage(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, const Scalar* channel_weights,
+                        const detail::SpatialGradientSlots<Scalar>& out, TrainingWorkspace<Scalar>& ws) const {
+        detail::spatial_backward<Layout>(ws.pool_, training_parameters(), ws.input_.data(), channel_weights, grad_y,
+                                         grad_x, s, ws.spatial_);
+        detail::spatial_parameter_gradients(s, ws.spatial_, out);
+    }
+
+    void train_backward(const Scalar* grad_y, Scalar* grad_x, const detail::Shape& s, Gradients<Scalar>& grads,
+                        TrainingWorkspace<Scalar>& ws) const {
+        backward_stage(grad_y, grad_x, s, nullptr, gradient_slots(grads, std::string_view()), ws);
     }
 
     SpatialConfig config_;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "../any_block.hpp"
 #include "../errors.hpp"
@@ -48,6 +49,15 @@ inline BlockConfig metadata_block_config(const SafeTensors& file) {
 /// (see load_state_dict); throws config_error or format_error naming the problem.
 template <class Scalar, class Layout>
 LoadedBlock<Scalar, Layout> load_block(const SafeTensors& file, const BlockConfig& config, const std::string& prefix = "") {
+    // The config comes from the file too: a block is allocated only once the file is seen to
+    // hold at least as many values as the config asks for, so no allocation is sized by an
+    // unchecked number.
+    const Index needed = std::visit([](const auto& c) { return c.parameter_count(); }, config);
+    Index available = 0;
+    for (const auto& tensor : file.tensors()) available += tensor.element_count();
+    if (needed > available)
+        throw format_error(file.source() + ": the block config needs " + std::to_string(needed) +
+                           " parameter values, but the file's tensors hold only " + std::to_string(available));
     AnyBlock<Scalar, Layout> block(config);
     StateDictNames names = load_state_dict(block, file, prefix);
     return {std::move(block), std::move(names)};

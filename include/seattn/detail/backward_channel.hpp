@@ -1,0 +1,125 @@
+#pragma once
+// Channel attention (squeeze, excitation, gate) of a batch in training mode: the forward
+// fills a ChannelTape, the backward turns dL/dy into dL/dx and the MLP's gradients. Shared
+// by SEBlock and CBAM's channel half.
+
+#include <unsupported/Eigen/CXX11/ThreadPool>
+
+#include "backward_excitation.hpp"
+#include "backward_gates.hpp"
+#include "backward_squeeze.hpp"
+#include "backward_tape.hpp"
+#include "parallel.hpp"
+#include "squeeze.hpp"
+
+namespace seattn::detail {
+
+/// y = x * channel_weights[c] * spatial_map[p] for one NCHW sample (either factor may be
+/// null), multiplied in that order as the forward does; y may be x.
+template <class S>
+void scale_sample(const S* x, Index channels, Index pixels, NCHW, const S* channel_weights, const S* spatial_map,
+                  S* y) {
+    for (Index c = 0; c < channels; ++c) {
+        ConstArrayMap<S> in(x + c * pixels, pixels);
+        ArrayMap<S> out(y + c * pixels, pixels);
+        const S weight = channel_weights ? channel_weights[c] : S(1);
+        if (spatial_map)
+            out = (in * weight) * ConstArrayMap<S>(spatial_map, pixels);
+        else
+            out = in * weight;
+    }
+}
+
+/// The same for one NHWC sample.
+template <class S>
+void scale_sample(const S* x, Index channels, Index pixels, NHWC, const S* channel_weights, const S* spatial_map,
+                  S* y) {
+    for (Index p = 0; p < pixels; ++p) {
+        ConstArrayMap<S> in(x + p * channels, channels);
+        ArrayMap<S> out(y + p * channels, channels);
+        const S factor = spatial_map ? spatial_map[p] : S(1);
+        if (channel_weights)
+            out = (in * ConstArrayMap<S>(channel_weights, channels)) * factor;
+        else
+            out = in * factor;
+    }
+}
+
+/// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a batch.
+template <class Layout, class S>
+void scale_batch(Eigen::ThreadPoolInterface* pool, const S* x, const Shape& s, const S* channel_weights,
+                 const S* spatial_map, S* y) {
+    parallel_for(pool, s.n, [&](Index begin, Index end) {
+        for (Index n = begin; n < end; ++n)
+            scale_sample(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
+                         channel_weights ? channel_weights + n * s.c : nullptr,
+                         spatial_map ? spatial_map + n * s.pixels() : nullptr, y + n * s.sample_size());
+    });
+}
+
+/// Pooled vectors, MLP activations, logits and gates of every sample of x, into `tape`
+/// (prepared for s and the MLP's width).
+template <class Layout, class S>
+void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>& mlp, Gate gate, const S* x,
+                           const Shape& s, ChannelTape<S>& tape) {
+    const Index r = mlp.reduced(), batch_c = s.n * s.c, batch_r = s.n * r;
+    const bool with_max = tape.paths == 2;
+    parallel_for(pool, s.n, [&](Index begin, Index end) {
+        for (Index n = begin; n < end; ++n) {
+            const Index at = n * s.c;
+            S* mean = tape.pooled.data() + at;
+            S* max = with_max ? mean + batch_c : nullptr;
+            S* logits = tape.logits.data() + at;
+            squeeze_train(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, mean, max,
+                          with_max ? tape.argmax.data() + at : nullptr);
+            excitation_train(mlp, mean, tape.pre.data() + n * r, tape.hidden.data() + n * r, logits, false);
+            if (with_max)
+                excitation_train(mlp, max, tape.pre.data() + batch_r + n * r, tape.hidden.data() + batch_r + n * r,
+                                 logits, true);
+            for (Index c = 0; c < s.c; ++c) tape.gates[at + c] = apply_gate(gate, logits[c]);
+        }
+    });
+}
+
+/// dL/dx of y = x * gate(logits) for every sample (grad_x may be grad_y itself), keeping
+/// dL/dlogits and dL/dpre in `tape` for channel_parameter_gradients.
+template <class Layout, class S>
+void channel_backward(Eigen::ThreadPoolInterface* pool, const Excitation<S>& mlp, Gate gate, const S* x,
+                      const S* grad_y, S* grad_x, const Shape& s, ChannelTape<S>& tape) {
+    const Index r = mlp.reduced(), batch_c = s.n * s.c, batch_r = s.n * r;
+    const bool with_max = tape.paths == 2;
+    parallel_for(pool, s.n, [&](Index begin, Index end) {
+        for (Index n = begin; n < end; ++n) {
+            const Index at = n * s.c, sample = n * s.sample_size();
+            S* grad_logits = tape.grad_logits.data() + at;
+            channel_gate_gradient(grad_y + sample, x + sample, s.c, s.pixels(), Layout{}, grad_logits);
+            for (Index c = 0; c < s.c; ++c)
+                grad_logits[c] = gate_backward(gate, tape.logits[at + c], tape.gates[at + c], grad_logits[c]);
+            for (Index path = 0; path < tape.paths; ++path)
+                excitation_backward(mlp, grad_logits, tape.pre.data() + path * batch_r + n * r,
+                                    tape.grad_hidden.data() + n * r, tape.grad_pre.data() + path * batch_r + n * r,
+                                    tape.grad_pooled.data() + path * batch_c + at);
+            squeeze_backward(grad_y + sample, tape.gates.data() + at, tape.grad_pooled.data() + at,
+                             with_max ? tape.grad_pooled.data() + batch_c + at : nullptr,
+                             with_max ? tape.argmax.data() + at : nullptr, s.c, s.pixels(), Layout{},
+                             grad_x + sample);
+        }
+    });
+}
+
+/// Where the MLP's gradients go (the biases' may be null).
+template <class S>
+struct ChannelGradientSlots {
+    S *fc1_weight, *fc1_bias, *fc2_weight, *fc2_bias;
+};
+
+/// The MLP's weight and bias gradients, summed over the batch, after channel_backward.
+template <class S>
+void channel_parameter_gradients(Eigen::ThreadPoolInterface* pool, const Shape& s, const ChannelTape<S>& tape,
+                                 const ChannelGradientSlots<S>& out) {
+    excitation_parameter_gradients(pool, s.n, tape.paths, s.c, tape.reduced, tape.grad_logits.data(),
+                                   tape.hidden.data(), tape.grad_pre.data(), tape.pooled.data(), out.fc1_weight,
+                                   out.fc1_bias, out.fc2_weight, out.fc2_bias);
+}
+
+}  // namespace seattn::detail
