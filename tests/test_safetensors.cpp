@@ -34,6 +34,11 @@ std::string one_tensor(const std::string& shape, const std::string& offsets, con
 
 std::vector<std::uint8_t> zeros(std::size_t n) { return std::vector<std::uint8_t>(n, 0); }
 
+/// An empty F32 tensor entry named `name`, as `"name": {...}`.
+std::string entry_text(const std::string& name) {
+    return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+}
+
 }  // namespace
 
 TEST_CASE("writer and reader round-trip tensors, shapes and metadata", "[safetensors]") {
@@ -143,6 +148,19 @@ TEST_CASE("deeply nested JSON is refused while parsing", "[safetensors][hostile]
     for (std::size_t i = 0; i < depth; ++i) objects += "{\"a\":";
     REQUIRE_THROWS_WITH(parse(objects + "1" + std::string(depth, '}')), Contains("more than 32 levels deep"));
     REQUIRE_THROWS_AS(parse("{\"a\":" + std::string(depth, '[')), seattn::format_error);
+}
+
+TEST_CASE("a header of many entries is read in the header's order without quadratic work", "[safetensors][hostile]") {
+    // Every entry empty, so the header alone is large; a linear key search per insert would
+    // take minutes here and make the test time out.
+    const int entries = 200000;
+    std::string header = "{";
+    for (int i = entries - 1; i >= 0; --i) header += (i == entries - 1 ? "" : ",") + entry_text("t" + std::to_string(i));
+    const auto file = parse(header + "}");
+    REQUIRE(file.tensors().size() == std::size_t(entries));
+    CHECK(file.tensors().front().name == "t" + std::to_string(entries - 1));
+    CHECK(file.tensors().back().name == "t0");
+    CHECK(file.info("t12345").shape == std::vector<seattn::Index>{0});
 }
 
 TEST_CASE("duplicate keys are refused", "[safetensors][hostile]") {

@@ -332,6 +332,15 @@ TEST_CASE("a block is built and loaded from a file's metadata alone", "[config][
     const auto& concrete = *loaded.block.get_if<seattn::SpatialAttention<float, seattn::NHWC>>();
     support::require_close(loaded.block.forward(x), concrete.forward(x), 0.0);
 
+    StateDict channels;
+    channels.writer.set_metadata("config", R"({"block": "cbam", "channels": 16, "reduced": 2, "kernel": 3})");
+    channels.add("channel.fc1.weight", {2, 8}).add("channel.fc2.weight", {8, 2}).add("spatial.conv.weight", {1, 2, 3, 3});
+    channels.add("x", {1, 16, 2, 2});  // enough values in the file that the shapes are what disagrees
+    REQUIRE_THROWS_AS((seattn::io::load_block<double, seattn::NCHW>(channels.file())), seattn::format_error);
+    REQUIRE_THROWS_WITH((seattn::io::load_block<double, seattn::NCHW>(channels.file())),
+                        Contains("weights.safetensors: key 'channel.fc1.weight' has shape [2, 8], but the CBAM block's "
+                                 "channel.fc1.weight needs [2, 16]"));
+
     StateDict none;
     none.add("conv.weight", {1, 2, 7, 7});
     REQUIRE_THROWS_WITH((seattn::io::load_block<float, seattn::NCHW>(none.file())),

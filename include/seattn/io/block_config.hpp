@@ -137,7 +137,7 @@ inline void read_spatial(ConfigReader& in, SpatialConfig& c, const std::string& 
 /// gives the kind unless `kind` does (both given must agree). Unset fields keep the config
 /// structs' defaults; "channels" is required for se and cbam. Throws config_error naming
 /// `source`, the key and what is wrong, for unknown keys and blocks too.
-inline BlockConfig block_config_from_json(const nlohmann::ordered_json& json, const std::string& source = "config",
+inline BlockConfig block_config_from_json(const nlohmann::json& json, const std::string& source = "config",
                                           std::optional<BlockKind> kind = std::nullopt) {
     if (!json.is_object()) throw config_error(source + ": config must be a JSON object, got " + detail::json_kind(json));
     detail::ConfigReader in(json, source);
@@ -186,7 +186,7 @@ inline BlockConfig block_config_from_json(const nlohmann::ordered_json& json, co
 /// that is not JSON, or nests deeper than a config can, is a config_error too.
 inline BlockConfig parse_block_config(const std::string& text, const std::string& source = "config",
                                       std::optional<BlockKind> kind = std::nullopt) {
-    nlohmann::ordered_json json;
+    nlohmann::json json;
     try {
         json = detail::parse_json(text.data(), text.data() + text.size(), source, "config");
     } catch (const format_error& e) {
@@ -196,8 +196,8 @@ inline BlockConfig parse_block_config(const std::string& text, const std::string
 }
 
 /// `config` as a JSON object in the same vocabulary (block_config_from_json reads it back).
-inline nlohmann::ordered_json block_config_json(const BlockConfig& config) {
-    using Json = nlohmann::ordered_json;
+inline nlohmann::json block_config_json(const BlockConfig& config) {
+    using Json = nlohmann::json;
     static const char* gates[] = {"sigmoid", "hardsigmoid"};
     const auto se_fields = [&](Json& j, const SEConfig& c) {
         j["channels"] = c.channels;

@@ -20,7 +20,9 @@
 
 namespace seattn::io::detail {
 
-using Json = nlohmann::ordered_json;
+// std::map-backed objects: lookups and inserts stay logarithmic however many entries a
+// hostile header has (ordered_json searches linearly); the header's order is kept aside.
+using Json = nlohmann::json;
 
 /// A valid header is at most 2 containers deep (object -> entry -> shape); anything far
 /// deeper is hostile, and refusing it while parsing keeps every later walk of the tree short.
@@ -44,27 +46,66 @@ inline std::string json_kind(const Json& value) {
     return std::string(value.type_name()) + " " + text;
 }
 
-/// Parses `what` (e.g. "header") as JSON, refusing deep nesting and duplicate keys as it goes.
-inline Json parse_json(const char* begin, const char* end, const std::string& source, const std::string& what = "header") {
-    std::vector<std::set<std::string>> keys_seen;  // one set per open object, by depth
-    const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
-        if (event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) {
-            if (depth >= max_json_depth)
-                throw format_error(source + ": " + what + " nests JSON more than " + std::to_string(max_json_depth) +
-                                   " levels deep");
-            if (event == Json::parse_event_t::object_start) {
-                keys_seen.resize(static_cast<std::size_t>(depth) + 1);
-                keys_seen[static_cast<std::size_t>(depth)].clear();
-            }
-        } else if (event == Json::parse_event_t::key) {
-            const std::string& key = parsed.get_ref<const std::string&>();
-            if (!keys_seen[static_cast<std::size_t>(depth) - 1].insert(key).second)
-                throw format_error(source + ": " + what + " has the key '" + key + "' twice in one object");
-        }
+/// A SAX pass over JSON text that builds nothing: it refuses nesting deeper than
+/// max_json_depth and duplicate keys, and notes the top-level object's keys in their order.
+/// (nlohmann's callback parser would do the same in one pass, but it rescans an object's
+/// members whenever a child object ends: quadratic in a hostile header's entry count.)
+class JsonChecks {
+public:
+    JsonChecks(const std::string& source, const std::string& what, std::vector<std::string>* top_level_keys)
+        : source_(source), what_(what), top_level_keys_(top_level_keys) {}
+
+    bool null() { return true; }
+    bool boolean(bool) { return true; }
+    bool number_integer(Json::number_integer_t) { return true; }
+    bool number_unsigned(Json::number_unsigned_t) { return true; }
+    bool number_float(Json::number_float_t, const Json::string_t&) { return true; }
+    bool string(Json::string_t&) { return true; }
+    bool binary(Json::binary_t&) { return true; }
+    bool start_object(std::size_t) { return open(); }
+    bool start_array(std::size_t) { return open(); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+
+    bool key(Json::string_t& key) {
+        if (!open_keys_.back().insert(key).second)
+            throw format_error(source_ + ": " + what_ + " has the key '" + key + "' twice in one object");
+        if (open_keys_.size() == 1 && top_level_keys_) top_level_keys_->push_back(key);
         return true;
-    };
+    }
+
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+        throw format_error(source_ + ": " + what_ + " is not valid JSON: " + e.what());
+    }
+
+private:
+    bool open() {
+        if (open_keys_.size() >= static_cast<std::size_t>(max_json_depth))
+            throw format_error(source_ + ": " + what_ + " nests JSON more than " + std::to_string(max_json_depth) +
+                               " levels deep");
+        open_keys_.emplace_back();
+        return true;
+    }
+    bool close() {
+        open_keys_.pop_back();
+        return true;
+    }
+
+    const std::string& source_;
+    const std::string& what_;
+    std::vector<std::string>* top_level_keys_;
+    std::vector<std::set<std::string>> open_keys_;  // keys seen in each open container
+};
+
+/// Parses `what` (e.g. "header") as JSON, refusing deep nesting and duplicate keys before
+/// building anything; appends the top-level object's keys, in their order, to
+/// `top_level_keys` when given.
+inline Json parse_json(const char* begin, const char* end, const std::string& source, const std::string& what = "header",
+                       std::vector<std::string>* top_level_keys = nullptr) {
+    JsonChecks checks(source, what, top_level_keys);
+    Json::sax_parse(begin, end, &checks);
     try {
-        return Json::parse(begin, end, check);
+        return Json::parse(begin, end);
     } catch (const Json::exception& e) {
         throw format_error(source + ": " + what + " is not valid JSON: " + e.what());
     }
@@ -163,10 +204,12 @@ inline void check_overlaps(const std::vector<TensorInfo>& tensors, const std::st
 
 /// Parses and validates the header text for a data section of `data_size` bytes.
 inline Header parse_header(const char* begin, const char* end, std::uint64_t data_size, const std::string& source) {
-    const Json json = parse_json(begin, end, source);
+    std::vector<std::string> names;
+    const Json json = parse_json(begin, end, source, "header", &names);
     if (!json.is_object()) throw format_error(source + ": header must be a JSON object, got " + json_kind(json));
     Header header;
-    for (const auto& [name, value] : json.items()) {
+    for (const auto& name : names) {
+        const Json& value = json.at(name);
         if (name == "__metadata__")
             header.metadata = parse_metadata(value, source);
         else
