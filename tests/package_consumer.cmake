@@ -32,6 +32,17 @@ string(FIND "${rest}" "```" length)
 string(SUBSTRING "${rest}" 0 ${length} quickstart)
 file(COPY ${SOURCE_DIR}/tests/package_consumer/CMakeLists.txt DESTINATION ${WORK_DIR}/consumer_src)
 file(WRITE ${WORK_DIR}/consumer_src/quickstart.cpp "${quickstart}")
+# And the C++ block of the "PyTorch weights" section, built against seattn::io.
+string(FIND "${readme}" "## PyTorch weights" section)
+if(NOT section EQUAL -1)
+  string(SUBSTRING "${readme}" ${section} -1 rest)
+  string(FIND "${rest}" "```cpp\n" start)
+  math(EXPR start "${start} + 7")
+  string(SUBSTRING "${rest}" ${start} -1 rest)
+  string(FIND "${rest}" "```" length)
+  string(SUBSTRING "${rest}" 0 ${length} pytorch_weights)
+  file(WRITE ${WORK_DIR}/consumer_src/pytorch_weights.cpp "${pytorch_weights}")
+endif()
 
 run(${CMAKE_COMMAND} -S ${WORK_DIR}/consumer_src -B ${WORK_DIR}/consumer -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)

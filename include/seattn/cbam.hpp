@@ -1,7 +1,8 @@
 #pragma once
 /// @file cbam.hpp
 /// CBAM (Woo et al., ECCV 2018): channel attention (an SEBlock pooling avg and max) followed
-/// by spatial attention, y = s(x * w) * (x * w), in one fused pass per stage.
+/// by spatial attention, y = s(x * w) * (x * w): one pass over x for the channel weights, one
+/// for the spatial map and the output.
 
 #include <cstdint>
 #include <random>
@@ -67,14 +68,20 @@ private:
 
     void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
         ws.reset(s);
-        channel_.excite(x, s, ws);
-        const Scalar* weights = ws.channel_weights_.data();
-        spatial_.attend(x, s, weights, ws);
-        const Scalar* map = ws.spatial_map_.data();
+        const Index pieces = channel_.prepare(s, ws);
+        const auto pass = spatial_.prepare_pass(x, y, s, ws.channel_weights_.data(), ws);
+        if (pieces > 1) {
+            channel_.excite_pieces(x, s, pieces, ws);
+            detail::run_spatial_pass<Layout>(pass, ws.pool_);
+            return;
+        }
+        // A thread per sample: both passes over it run while it is cached.
         detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n)
-                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, weights + n * s.c,
-                              map + n * s.pixels(), y + n * s.sample_size());
+            for (Index n = begin; n < end; ++n) {
+                channel_.squeeze_piece(x, s, n, 1, ws);
+                channel_.excite_sample(s, n, 1, ws);
+                detail::pool_spatial_band<Layout>(pass, n);
+            }
         });
     }
 

@@ -2,6 +2,7 @@
 /// @file config.hpp
 /// Configurations of the three blocks, with the vocabulary of PyTorch implementations.
 
+#include <limits>
 #include <string>
 
 #include "errors.hpp"
@@ -64,11 +65,23 @@ struct SEConfig {
         return width;
     }
 
-    /// Throws config_error naming the first invalid field.
+    /// Throws config_error naming the first invalid field, or when the weights' sizes would
+    /// overflow a 64-bit index.
     void validate() const {
         if (channels < 1)
             throw config_error("SEConfig: channels must be >= 1, got " + std::to_string(channels));
-        reduced_width();
+        const Index width = reduced_width();
+        // A quarter of the range leaves room for both FC weights and their biases.
+        if (width > std::numeric_limits<Index>::max() / 4 / channels)
+            throw config_error("SEConfig: channels " + std::to_string(channels) + " x reduced width " +
+                               std::to_string(width) + " overflows a 64-bit index");
+    }
+
+    /// Number of scalar parameters (FC weights and biases) the block holds.
+    Index parameter_count() const {
+        validate();
+        const Index width = reduced_width();
+        return 2 * channels * width + (bias ? channels + width : 0);
     }
 };
 
@@ -85,8 +98,16 @@ struct SpatialConfig {
     void validate() const {
         if (kernel < 1 || kernel % 2 == 0)
             throw config_error("SpatialConfig: kernel must be odd and >= 1, got " + std::to_string(kernel));
+        if (kernel > std::numeric_limits<Index>::max() / 4 / kernel)
+            throw config_error("SpatialConfig: kernel " + std::to_string(kernel) + " overflows a 64-bit index");
         if (batchnorm && !(bn_eps > 0))
             throw config_error("SpatialConfig: bn_eps must be > 0, got " + std::to_string(bn_eps));
+    }
+
+    /// Number of scalar parameters (conv weight and bias, BatchNorm's four) the block holds.
+    Index parameter_count() const {
+        validate();
+        return 2 * kernel * kernel + (bias ? 1 : 0) + (batchnorm ? 4 : 0);
     }
 };
 
@@ -100,6 +121,9 @@ struct CBAMConfig {
         channel.validate();
         spatial.validate();
     }
+
+    /// Number of scalar parameters of both halves.
+    Index parameter_count() const { return channel.parameter_count() + spatial.parameter_count(); }
 };
 
 }  // namespace seattn

@@ -106,31 +106,75 @@ private:
 
     void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
         ws.reset(s);
-        excite(x, s, ws);
+        const Index pieces = prepare(s, ws);
         const Scalar* weights = ws.channel_weights_.data();
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n)
-                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, weights + n * s.c,
-                              static_cast<const Scalar*>(nullptr), y + n * s.sample_size());
+        const bool streaming = detail::stream_output<Scalar>(s.size());
+        auto scale = [&](Index task) {
+            const Index n = task / pieces;
+            detail::scale_piece(x + n * s.sample_size(), s.c, s.pixels(), task % pieces, pieces, Layout{},
+                                weights + n * s.c, y + n * s.sample_size(), streaming);
+        };
+        if (pieces == 1) {
+            // A thread per sample: squeeze, excite and scale it while it is cached.
+            detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+                for (Index n = begin; n < end; ++n) {
+                    squeeze_piece(x, s, n, 1, ws);
+                    excite_sample(s, n, 1, ws);
+                    scale(n);
+                }
+            });
+            return;
+        }
+        excite_pieces(x, s, pieces, ws);
+        // The same pieces as the squeeze, so each thread rescales what it just read.
+        detail::parallel_for(ws.pool_, s.n * pieces, [&](Index begin, Index end) {
+            for (Index task = begin; task < end; ++task) scale(task);
         });
     }
 
     /// Squeeze and excitation of every sample: fills ws's channel weights (N x C).
     void excite(const Scalar* x, const detail::Shape& s, Workspace<Scalar>& ws) const {
-        const bool with_max = config_.pool == SqueezePool::avg_max;
-        ws.prepare_channel(s, reduced(), with_max);
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n) {
-                const Index at = n * s.c;
-                Scalar* logits = ws.channel_logits_.data() + at;
-                detail::squeeze(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, ws.pooled_mean_.data() + at,
-                                with_max ? ws.pooled_max_.data() + at : nullptr, ws.squeeze_scratch_.data() + at);
-                mlp_.logits(ws.pooled_mean_.data() + at, ws.hidden_.data() + n * reduced(), logits, false);
-                if (with_max)
-                    mlp_.logits(ws.pooled_max_.data() + at, ws.hidden_.data() + (s.n + n) * reduced(), logits, true);
-                for (Index c = 0; c < s.c; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);
-            }
+        excite_pieces(x, s, prepare(s, ws), ws);
+    }
+
+    /// Sizes ws's channel buffers for `s` and returns the pieces each sample's squeeze is cut
+    /// into so that a small batch still uses every thread.
+    Index prepare(const detail::Shape& s, Workspace<Scalar>& ws) const {
+        const Index pieces = detail::pieces_per_sample(ws.pool_, s.n);
+        ws.prepare_channel(s, reduced(), config_.pool == SqueezePool::avg_max, pieces);
+        return pieces;
+    }
+
+    /// The squeeze of every piece on the pool, then the excitation of every sample.
+    void excite_pieces(const Scalar* x, const detail::Shape& s, Index pieces, Workspace<Scalar>& ws) const {
+        detail::parallel_for(ws.pool_, s.n * pieces, [&](Index begin, Index end) {
+            for (Index task = begin; task < end; ++task) squeeze_piece(x, s, task, pieces, ws);
         });
+        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
+            for (Index n = begin; n < end; ++n) excite_sample(s, n, pieces, ws);
+        });
+    }
+
+    /// Squeeze of piece task % pieces of sample task / pieces into ws.
+    void squeeze_piece(const Scalar* x, const detail::Shape& s, Index task, Index pieces, Workspace<Scalar>& ws) const {
+        const Index n = task / pieces, at = task * s.c;
+        Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + n * s.c;
+        detail::squeeze_piece(x + n * s.sample_size(), s.c, s.pixels(), task % pieces, pieces, Layout{},
+                              ws.pooled_mean_.data() + n * s.c, max, ws.piece_sum_.data() + at,
+                              max ? ws.piece_max_.data() + at : nullptr, ws.squeeze_scratch_.data() + at);
+    }
+
+    /// Channel weights of sample n from its squeezed pieces.
+    void excite_sample(const detail::Shape& s, Index n, Index pieces, Workspace<Scalar>& ws) const {
+        const Index at = n * s.c;
+        Scalar* mean = ws.pooled_mean_.data() + at;
+        Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + at;
+        detail::finish_squeeze(s.c, s.pixels(), pieces, Layout{}, mean, max, ws.piece_sum_.data() + at * pieces,
+                               max ? ws.piece_max_.data() + at * pieces : nullptr);
+        Scalar* logits = ws.channel_logits_.data() + at;
+        mlp_.logits(mean, ws.hidden_.data() + n * reduced(), logits, false);
+        if (max) mlp_.logits(max, ws.hidden_.data() + (s.n + n) * reduced(), logits, true);
+        for (Index c = 0; c < s.c; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);
     }
 
     // ---- Training: forward_train / backward come from detail::Trainable; the maths is in

@@ -18,13 +18,10 @@
 #include "detail/backward_channel.hpp"
 #include "detail/backward_spatial.hpp"
 #include "detail/block.hpp"
-#include "detail/channel_pool.hpp"
-#include "detail/gates.hpp"
 #include "detail/init.hpp"
 #include "detail/parallel.hpp"
 #include "detail/parameters.hpp"
-#include "detail/scale.hpp"
-#include "detail/spatial_conv.hpp"
+#include "detail/spatial_pass.hpp"
 #include "detail/trainable.hpp"
 
 namespace seattn {
@@ -70,7 +67,7 @@ public:
         Workspace<Scalar> ws;
         const auto in = detail::batch_of<Layout>(x, "input");
         ws.reset(in.shape);
-        attend(in.data, in.shape, nullptr, ws);
+        attend(in.data, nullptr, in.shape, nullptr, ws);
         return ws.spatial_map();
     }
 
@@ -115,34 +112,38 @@ private:
 
     void run(const Scalar* x, Scalar* y, const detail::Shape& s, Workspace<Scalar>& ws) const {
         ws.reset(s);
-        attend(x, s, nullptr, ws);
-        const Scalar* map = ws.spatial_map_.data();
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n)
-                detail::scale(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, static_cast<const Scalar*>(nullptr),
-                              map + n * s.pixels(), y + n * s.sample_size());
-        });
+        attend(x, y, s, nullptr, ws);
     }
 
     /// Channel pooling, conv and gate of every sample of x, each channel first multiplied by
-    /// `channel_weights` (N x C) when given: fills ws's spatial map (N x H x W).
-    void attend(const Scalar* x, const detail::Shape& s, const Scalar* channel_weights, Workspace<Scalar>& ws) const {
-        const Index k = config_.kernel, padded = detail::spatial_conv_scratch(s.h, s.w, k);
-        ws.prepare_spatial(s, padded);
-        detail::parallel_for(ws.pool_, s.n, [&](Index begin, Index end) {
-            for (Index n = begin; n < end; ++n) {
-                const Index at = n * s.pixels();
-                Scalar* mean = ws.map_mean_.data() + at;
-                Scalar* max = ws.map_max_.data() + at;
-                Scalar* logits = ws.spatial_logits_.data() + at;
-                detail::channel_pool(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
-                                     channel_weights ? channel_weights + n * s.c : nullptr, mean, max);
-                if (config_.channel_pool == ChannelPoolOrder::max_avg) std::swap(mean, max);
-                detail::spatial_conv(mean, max, s.h, s.w, folded_weight_.data(), folded_bias_, k,
-                                     ws.padded_.data() + n * padded, logits);
-                for (Index p = 0; p < s.pixels(); ++p) ws.spatial_map_[at + p] = detail::apply_gate(config_.gate, logits[p]);
-            }
-        });
+    /// `channel_weights` (N x C) when given: fills ws's spatial map (N x H x W). When y is not
+    /// null, also writes y = x * channel_weights * map in the same pass.
+    void attend(const Scalar* x, Scalar* y, const detail::Shape& s, const Scalar* channel_weights,
+                Workspace<Scalar>& ws) const {
+        detail::run_spatial_pass<Layout>(prepare_pass(x, y, s, channel_weights, ws), ws.pool_);
+    }
+
+    /// Sizes ws's spatial buffers for `s` and describes the pass attend() runs.
+    detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
+                                             const Scalar* channel_weights, Workspace<Scalar>& ws) const {
+        ws.prepare_spatial(s);
+        detail::SpatialPass<Scalar> pass;
+        pass.x = x;
+        pass.y = y;
+        pass.shape = s;
+        pass.channel_weights = channel_weights;
+        pass.conv_weight = folded_weight_.data();
+        pass.conv_bias = folded_bias_;
+        pass.kernel = config_.kernel;
+        pass.max_first = config_.channel_pool == ChannelPoolOrder::max_avg;
+        pass.gate = config_.gate;
+        pass.mean = ws.map_mean_.data();
+        pass.max = ws.map_max_.data();
+        pass.logits = ws.spatial_logits_.data();
+        pass.map = ws.spatial_map_.data();
+        pass.bands = detail::pieces_per_sample(ws.pool_, s.n);
+        pass.streaming = detail::stream_output<Scalar>(s.size());
+        return pass;
     }
 
     // ---- Training: forward_train / backward come from detail::Trainable; the maths is in

@@ -77,23 +77,24 @@ private:
     template <class, class>
     friend class CBAM;
 
-    void prepare_channel(const detail::Shape& s, Index reduced, bool with_max) {
+    void prepare_channel(const detail::Shape& s, Index reduced, bool with_max, Index pieces_per_sample) {
         shape_ = s;
         reduced_ = reduced;
         pooled_mean_.resize(s.n * s.c);
         pooled_max_.resize(with_max ? s.n * s.c : 0);
-        squeeze_scratch_.resize(s.n * s.c);
+        piece_sum_.resize(s.n * pieces_per_sample * s.c);
+        piece_max_.resize(with_max ? s.n * pieces_per_sample * s.c : 0);
+        squeeze_scratch_.resize(s.n * pieces_per_sample * s.c);
         hidden_.resize((with_max ? 2 : 1) * s.n * reduced);
         channel_logits_.resize(s.n * s.c);
         channel_weights_.resize(s.n * s.c);
         has_channel_weights_ = true;
     }
 
-    void prepare_spatial(const detail::Shape& s, Index padded_size) {
+    void prepare_spatial(const detail::Shape& s) {
         shape_ = s;
         map_mean_.resize(s.n * s.pixels());
         map_max_.resize(s.n * s.pixels());
-        padded_.resize(s.n * padded_size);
         spatial_logits_.resize(s.n * s.pixels());
         spatial_map_.resize(s.n * s.pixels());
         has_spatial_map_ = true;
@@ -109,10 +110,12 @@ private:
     Index reduced_ = 0;
     bool has_channel_weights_ = false, has_spatial_map_ = false;
     // Channel attention, N x C; hidden is N x reduced for the mean path, then N x reduced
-    // for the max path when there is one.
-    std::vector<Scalar> pooled_mean_, pooled_max_, squeeze_scratch_, hidden_, channel_logits_, channel_weights_;
-    // Spatial attention, N x H x W (padded: N x the conv's padded maps).
-    std::vector<Scalar> map_mean_, map_max_, padded_, spatial_logits_, spatial_map_;
+    // for the max path when there is one. The piece buffers and the squeeze scratch hold
+    // C values per piece of a sample (N x pieces x C) that threads squeeze on their own.
+    std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
+        channel_weights_;
+    // Spatial attention, N x H x W.
+    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_;
 };
 
 }  // namespace seattn

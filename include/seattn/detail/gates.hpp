@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <Eigen/Core>
+
 #include "../config.hpp"
 
 namespace seattn::detail {
@@ -41,6 +43,18 @@ S apply_gate(Gate g, S x) {
 template <class S>
 S apply_activation(Activation a, S x) {
     return a == Activation::relu ? relu(x) : silu(x);
+}
+
+/// out[i] = gate(in[i]) for `count` values. The sigmoid is vectorised as 1 / (1 + exp(-x)):
+/// exp(-x) overflowing to inf gives exactly 0, not NaN, and NaN passes through.
+template <class S>
+void apply_gate(Gate g, const S* in, Eigen::Index count, S* out) {
+    if (g == Gate::hardsigmoid) {
+        for (Eigen::Index i = 0; i < count; ++i) out[i] = hardsigmoid(in[i]);
+        return;
+    }
+    Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>> x(in, count);
+    Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>(out, count) = (S(1) + (-x).exp()).inverse();
 }
 
 }  // namespace seattn::detail

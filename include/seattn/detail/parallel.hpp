@@ -41,4 +41,14 @@ void parallel_for(Eigen::ThreadPoolInterface* pool, Index n, const F& f) {
     done.Wait();
 }
 
+/// Pieces to cut each of `n` samples into so that every thread of `pool` and the calling
+/// one gets work: 1 when the batch alone gives every thread a sample.
+inline Index pieces_per_sample(Eigen::ThreadPoolInterface* pool, Index n) {
+    const Index threads = pool ? pool->NumThreads() + 1 : 1;
+    return n >= threads ? 1 : (threads + n - 1) / n;
+}
+
+/// First index of piece `piece` when [0, total) is cut into `pieces` near-equal pieces.
+inline Index piece_begin(Index total, Index piece, Index pieces) { return total * piece / pieces; }
+
 }  // namespace seattn::detail

@@ -1,9 +1,13 @@
 #pragma once
-// Squeeze: per-channel mean (and max) of one sample over its H * W pixels.
+// Squeeze: per-channel mean (and max) of one sample over its H * W pixels, cut into pieces
+// that threads compute independently.
+
+#include <algorithm>
 
 #include <Eigen/Core>
 
 #include "../layout.hpp"
+#include "parallel.hpp"
 
 namespace seattn::detail {
 
@@ -16,40 +20,71 @@ using ConstArrayMap = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>;
 template <class S>
 using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 
-/// Means (and maxes, when `max` is not null) of each of the `channels` channels of one
-/// NCHW sample over `pixels` contiguous values.
+/// Piece `piece` of `pieces` of the squeeze of one NCHW sample: a range of channels, whose
+/// means (and maxes, when `max` is not null) over their `pixels` contiguous values go
+/// straight to mean[c] and max[c]. The piece buffers are unused in this layout.
 template <class S>
-void squeeze(const S* x, Index channels, Index pixels, NCHW, S* mean, S* max, S*) {
-    for (Index c = 0; c < channels; ++c) {
+void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
+                   S*, S*, S*) {
+    const Index end = piece_begin(channels, piece + 1, pieces);
+    for (Index c = piece_begin(channels, piece, pieces); c < end; ++c) {
         ConstArrayMap<S> plane(x + c * pixels, pixels);
         mean[c] = plane.sum() / S(pixels);
         if (max) max[c] = plane.template maxCoeff<Eigen::PropagateNaN>();
     }
 }
 
-/// The same for one NHWC sample: pixels of `channels` interleaved values; `scratch` holds
-/// `channels` values.
+/// Piece `piece` of `pieces` of the squeeze of one NHWC sample: a range of pixels, whose
+/// per-channel sums (and maxes, when `max` is not null) go to piece_sum and piece_max
+/// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values.
 template <class S>
-void squeeze(const S* x, Index channels, Index pixels, NHWC, S* mean, S* max, S* scratch) {
-    ArrayMap<S> total(mean, channels), partial(scratch, channels);
-    // Sums in blocks of pixels so a float's rounding error grows with the block, not the map.
+void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, S*, S* max,
+                   S* piece_sum, S* piece_max, S* scratch) {
+    const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
+    ArrayMap<S> total(piece_sum, channels), partial(scratch, channels), largest(piece_max, max ? channels : 0);
+    auto pixel = [x, channels](Index p) { return ConstArrayMap<S>(x + p * channels, channels); };
+    // Sums in blocks of pixels so a float's rounding error grows with the block, not the map;
+    // four pixels per update keep the loads of x ahead of the loads and stores of partial.
     constexpr Index block = 64;
     total.setZero();
-    if (max) ArrayMap<S>(max, channels) = ConstArrayMap<S>(x, channels);
-    for (Index p0 = 0; p0 < pixels; p0 += block) {
-        const Index p1 = std::min(pixels, p0 + block);
+    if (max) largest = pixel(begin);
+    for (Index p0 = begin; p0 < end; p0 += block) {
+        const Index p1 = std::min(end, p0 + block);
         partial.setZero();
-        for (Index p = p0; p < p1; ++p) {
-            ConstArrayMap<S> pixel(x + p * channels, channels);
-            partial += pixel;
-            if (max) {
-                ArrayMap<S> m(max, channels);
-                m = m.binaryExpr(pixel, nan_max_op<S>());
-            }
+        Index p = p0;
+        for (; p + 4 <= p1; p += 4) {
+            partial += (pixel(p) + pixel(p + 1)) + (pixel(p + 2) + pixel(p + 3));
+            if (max)
+                largest = largest.binaryExpr(pixel(p).binaryExpr(pixel(p + 1), nan_max_op<S>())
+                                                 .binaryExpr(pixel(p + 2).binaryExpr(pixel(p + 3), nan_max_op<S>()),
+                                                             nan_max_op<S>()),
+                                             nan_max_op<S>());
+        }
+        for (; p < p1; ++p) {
+            partial += pixel(p);
+            if (max) largest = largest.binaryExpr(pixel(p), nan_max_op<S>());
         }
         total += partial;
     }
+}
+
+/// Nothing left to do for NCHW: every piece wrote its channels' results.
+template <class S>
+void finish_squeeze(Index, Index, Index, NCHW, S*, S*, const S*, const S*) {}
+
+/// Means (and maxes) of one NHWC sample from its pieces' sums and maxes (`pieces` x C each).
+template <class S>
+void finish_squeeze(Index channels, Index pixels, Index pieces, NHWC, S* mean, S* max, const S* piece_sum,
+                    const S* piece_max) {
+    ArrayMap<S> total(mean, channels);
+    total = ConstArrayMap<S>(piece_sum, channels);
+    for (Index i = 1; i < pieces; ++i) total += ConstArrayMap<S>(piece_sum + i * channels, channels);
     total /= S(pixels);
+    if (!max) return;
+    ArrayMap<S> largest(max, channels);
+    largest = ConstArrayMap<S>(piece_max, channels);
+    for (Index i = 1; i < pieces; ++i)
+        largest = largest.binaryExpr(ConstArrayMap<S>(piece_max + i * channels, channels), nan_max_op<S>());
 }
 
 }  // namespace seattn::detail

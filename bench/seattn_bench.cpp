@@ -1,0 +1,203 @@
+// Benchmarks of seattn's blocks against a memcpy of the same bytes, the blocks written with
+// naive Eigen Tensor expressions and (when built with it) libtorch. Names are
+// impl:block:layout:NxCxHxW:tT; bytes processed count one read of x and one write of y.
+
+#define EIGEN_USE_THREADS  // ThreadPoolDevice for the naive_eigen baseline
+
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <seattn/seattn.hpp>
+
+#include "naive_eigen.hpp"
+#ifdef SEATTN_BENCH_WITH_TORCH
+#include "torch_blocks.hpp"
+#endif
+
+namespace {
+
+using Tensor4 = seattn::Tensor4<float>;
+
+/// N x C x H x W of one benchmarked input.
+struct Dims {
+    long n, c, h, w;
+    std::string name() const {
+        return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+    }
+    long size() const { return n * c * h * w; }
+};
+
+constexpr long reduction = 16, kernel = 7;
+const Dims shapes[] = {{1, 64, 56, 56},  {1, 256, 56, 56}, {1, 512, 28, 28},  {1, 1024, 14, 14},
+                       {1, 2048, 7, 7}, {8, 256, 56, 56}, {32, 64, 56, 56}};
+const int thread_counts[] = {1, 2};
+const char* const blocks[] = {"se", "spatial", "cbam"};
+
+/// Pool of `size` worker threads, kept for the whole run (nullptr for 0).
+Eigen::ThreadPool* shared_pool(int size) {
+    static std::unique_ptr<Eigen::ThreadPool> pools[3];
+    if (size == 0) return nullptr;
+    if (!pools[size]) pools[size] = std::make_unique<Eigen::ThreadPool>(size);
+    return pools[size].get();
+}
+
+template <class Layout>
+Tensor4 make_input(const Dims& d) {
+    Tensor4 x = std::is_same<Layout, seattn::NCHW>::value ? Tensor4(d.n, d.c, d.h, d.w) : Tensor4(d.n, d.h, d.w, d.c);
+    x.setRandom();
+    return x;
+}
+
+void count_bytes(benchmark::State& state, const Dims& d) {
+    state.SetBytesProcessed(state.iterations() * 2 * d.size() * static_cast<long>(sizeof(float)));
+}
+
+/// memcpy of x to y, split over the threads like the blocks' passes.
+void bench_copy(benchmark::State& state, Dims d, int threads) {
+    const Tensor4 x = make_input<seattn::NCHW>(d);
+    Tensor4 y(x.dimensions());
+    Eigen::ThreadPool* pool = shared_pool(threads - 1);
+    auto copy = [&] {
+        seattn::detail::parallel_for(pool, x.size(), [&](Eigen::Index begin, Eigen::Index end) {
+            std::memcpy(y.data() + begin, x.data() + begin, static_cast<std::size_t>(end - begin) * sizeof(float));
+        });
+    };
+    copy();
+    for (auto _ : state) {
+        copy();
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    count_bytes(state, d);
+}
+
+seattn::SEConfig se_config(long c, seattn::SqueezePool pool) {
+    seattn::SEConfig config;
+    config.channels = c;
+    config.reduction = reduction;
+    config.pool = pool;
+    return config;
+}
+
+template <class Layout, class Block>
+void run_seattn(benchmark::State& state, const Block& block, const Dims& d, int threads) {
+    const Tensor4 x = make_input<Layout>(d);
+    Tensor4 y(x.dimensions());
+    seattn::Workspace<float> ws(shared_pool(threads - 1));
+    block.forward(x, y, ws);
+    for (auto _ : state) {
+        block.forward(x, y, ws);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    count_bytes(state, d);
+}
+
+template <class Layout>
+void bench_seattn(benchmark::State& state, std::string block, Dims d, int threads) {
+    seattn::SpatialConfig spatial;
+    spatial.kernel = kernel;
+    if (block == "se") {
+        run_seattn<Layout>(state, seattn::SEBlock<float, Layout>(se_config(d.c, seattn::SqueezePool::avg)), d, threads);
+    } else if (block == "spatial") {
+        run_seattn<Layout>(state, seattn::SpatialAttention<float, Layout>(spatial), d, threads);
+    } else {
+        seattn::CBAMConfig config{se_config(d.c, seattn::SqueezePool::avg_max), spatial};
+        run_seattn<Layout>(state, seattn::CBAM<float, Layout>(config), d, threads);
+    }
+}
+
+template <class Layout, class Device>
+void run_naive(benchmark::State& state, const std::string& block, const Dims& d, const Device& device) {
+    const Tensor4 x = make_input<Layout>(d);
+    Tensor4 y(x.dimensions());
+    naive_eigen::Params p;
+    p.fc1 = naive_eigen::Tensor2(d.c / reduction, d.c).setRandom() * 0.1f;
+    p.fc2 = naive_eigen::Tensor2(d.c, d.c / reduction).setRandom() * 0.1f;
+    p.conv_mean = naive_eigen::Tensor2(kernel, kernel).setRandom() * 0.1f;
+    p.conv_max = naive_eigen::Tensor2(kernel, kernel).setRandom() * 0.1f;
+    auto run = [&] {
+        if (block == "se")
+            naive_eigen::se<Layout>(x, p, y, device);
+        else if (block == "spatial")
+            naive_eigen::spatial<Layout>(x, p, y, device);
+        else
+            naive_eigen::cbam<Layout>(x, p, y, device);
+    };
+    run();
+    for (auto _ : state) {
+        run();
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    count_bytes(state, d);
+}
+
+template <class Layout>
+void bench_naive(benchmark::State& state, std::string block, Dims d, int threads) {
+    if (threads == 1) {
+        run_naive<Layout>(state, block, d, Eigen::DefaultDevice());
+    } else {
+        const Eigen::ThreadPoolDevice device(shared_pool(threads), threads);
+        run_naive<Layout>(state, block, d, device);
+    }
+}
+
+#ifdef SEATTN_BENCH_WITH_TORCH
+void bench_torch(benchmark::State& state, std::string block, bool nhwc, Dims d, int threads) {
+    const auto runner = torch_blocks::make_runner(block, nhwc, d.n, d.c, d.h, d.w, threads);
+    runner->run();
+    for (auto _ : state) {
+        runner->run();
+        benchmark::ClobberMemory();
+    }
+    count_bytes(state, d);
+}
+#endif
+
+template <class F>
+void add(const std::string& name, F&& f) {
+    benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f))->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+template <class Layout>
+void register_layout(const Dims& d, int threads) {
+    const std::string layout = std::is_same<Layout, seattn::NCHW>::value ? "nchw" : "nhwc";
+    const std::string suffix = ":" + layout + ":" + d.name() + ":t" + std::to_string(threads);
+    add("copy:copy" + suffix, [=](benchmark::State& s) { bench_copy(s, d, threads); });
+    for (const std::string block : blocks) {
+        add("seattn:" + block + suffix, [=](benchmark::State& s) { bench_seattn<Layout>(s, block, d, threads); });
+        add("naive_eigen:" + block + suffix, [=](benchmark::State& s) { bench_naive<Layout>(s, block, d, threads); });
+#ifdef SEATTN_BENCH_WITH_TORCH
+        const bool nhwc = std::is_same<Layout, seattn::NHWC>::value;
+        add("libtorch:" + block + suffix, [=](benchmark::State& s) { bench_torch(s, block, nhwc, d, threads); });
+#endif
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (const Dims& d : shapes)
+        for (const int threads : thread_counts) {
+            register_layout<seattn::NCHW>(d, threads);
+            register_layout<seattn::NHWC>(d, threads);
+        }
+#ifdef SEATTN_BENCH_WITH_TORCH
+    benchmark::AddCustomContext("libtorch", "built in");
+#else
+    benchmark::AddCustomContext("libtorch", "skipped: built without Torch");
+    std::cerr << "seattn_bench: libtorch benchmarks skipped (find_package(Torch) failed at configure time)\n";
+#endif
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

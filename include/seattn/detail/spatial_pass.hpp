@@ -1,0 +1,115 @@
+#pragma once
+// The fused spatial pass of SpatialAttention and CBAM: channel pooling, convolution, gate and
+// the final scaling, row by row. A row is scaled as soon as the k/2 rows below it are pooled,
+// so the scaling reads x while the pooling's read of it is still cached.
+
+#include <algorithm>
+#include <utility>
+
+#include "../config.hpp"
+#include "channel_pool.hpp"
+#include "gates.hpp"
+#include "parallel.hpp"
+#include "scale.hpp"
+#include "shape.hpp"
+#include "spatial_conv.hpp"
+
+namespace seattn::detail {
+
+/// What the spatial pass over one batch reads and writes.
+template <class S>
+struct SpatialPass {
+    const S* x = nullptr;                // input batch
+    S* y = nullptr;                      // output batch, or null to compute the maps only
+    Shape shape;
+    const S* channel_weights = nullptr;  // N x C applied to x before pooling (CBAM), or null
+    const S* conv_weight = nullptr;      // [2, k, k], BatchNorm folded in
+    S conv_bias = 0;
+    Index kernel = 1;
+    bool max_first = false;              // the conv's map 0 is the max (ChannelPoolOrder::max_avg)
+    Gate gate = Gate::sigmoid;
+    S *mean = nullptr, *max = nullptr, *logits = nullptr, *map = nullptr;  // N x H x W each
+    Index bands = 1;                     // bands of rows per sample, one task each
+    bool streaming = false;              // write y with streaming stores (stream_output)
+};
+
+/// Rows pooled per step. An NHWC row is contiguous, so one row at a time keeps the rows
+/// about to be scaled in cache; an NCHW row is a short piece of every channel plane, so the
+/// whole band at once keeps the reads sequential.
+inline Index rows_per_step(NCHW, Index band_rows) { return band_rows; }
+inline Index rows_per_step(NHWC, Index) { return 1; }
+
+/// Rows [first, end) of a band [r0, r1) whose conv window lies inside the band (or the
+/// image border): the band's own pooling is enough to finish them.
+inline std::pair<Index, Index> rows_finished_in_band(Index r0, Index r1, Index h, Index pad) {
+    const Index first = r0 == 0 ? 0 : std::min(r1, r0 + pad);
+    const Index end = r1 == h ? r1 : std::max(first, r1 - pad);
+    return {first, end};
+}
+
+/// Conv, gate and (when the pass has an output) scaling of rows [row_begin, row_end) of
+/// sample `n`, whose pooled rows within k/2 must be ready.
+template <class Layout, class S>
+void finish_spatial_rows(const SpatialPass<S>& p, Index n, Index row_begin, Index row_end) {
+    const Shape& s = p.shape;
+    const Index at = n * s.pixels();
+    const S* first = (p.max_first ? p.max : p.mean) + at;
+    const S* second = (p.max_first ? p.mean : p.max) + at;
+    for (Index row = row_begin; row < row_end; ++row) {
+        S* logits = p.logits + at + row * s.w;
+        spatial_conv_row(first, second, s.h, s.w, p.conv_weight, p.conv_bias, p.kernel, row, logits);
+        apply_gate(p.gate, logits, s.w, p.map + at + row * s.w);
+    }
+    if (p.y)
+        scale_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row_begin, row_end, Layout{},
+                   p.channel_weights ? p.channel_weights + n * s.c : nullptr, p.map + at + row_begin * s.w,
+                   p.y + n * s.sample_size(), p.streaming);
+}
+
+/// First phase of band task `task` (sample task / bands): pools the band's rows and finishes
+/// each row whose conv window lies in the band as soon as the window is pooled.
+template <class Layout, class S>
+void pool_spatial_band(const SpatialPass<S>& p, Index task) {
+    const Shape& s = p.shape;
+    const Index n = task / p.bands, band = task % p.bands, pad = p.kernel / 2;
+    const Index r0 = piece_begin(s.h, band, p.bands), r1 = piece_begin(s.h, band + 1, p.bands);
+    const auto own = rows_finished_in_band(r0, r1, s.h, pad);
+    const Index at = n * s.pixels(), step = rows_per_step(Layout{}, r1 - r0);
+    const S* weights = p.channel_weights ? p.channel_weights + n * s.c : nullptr;
+    Index next = own.first;
+    for (Index row = r0; row < r1; row += step) {
+        const Index pooled_end = std::min(r1, row + step);
+        channel_pool_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row, pooled_end, Layout{}, weights,
+                          p.mean + at + row * s.w, p.max + at + row * s.w);
+        Index ready = next;
+        while (ready < own.second && std::min(s.h - 1, ready + pad) < pooled_end) ++ready;
+        if (ready > next) finish_spatial_rows<Layout>(p, n, next, ready);
+        next = ready;
+    }
+}
+
+/// Second phase of band task `task`, once every band is pooled: finishes the rows whose conv
+/// window reaches into a neighbouring band.
+template <class Layout, class S>
+void finish_spatial_band(const SpatialPass<S>& p, Index task) {
+    const Index n = task / p.bands, band = task % p.bands, h = p.shape.h;
+    const Index r0 = piece_begin(h, band, p.bands), r1 = piece_begin(h, band + 1, p.bands);
+    const auto own = rows_finished_in_band(r0, r1, h, p.kernel / 2);
+    if (own.first > r0) finish_spatial_rows<Layout>(p, n, r0, own.first);
+    if (r1 > own.second) finish_spatial_rows<Layout>(p, n, own.second, r1);
+}
+
+/// Runs the pass over the batch on `pool`'s threads and the calling one.
+template <class Layout, class S>
+void run_spatial_pass(const SpatialPass<S>& p, Eigen::ThreadPoolInterface* pool) {
+    const Index tasks = p.shape.n * p.bands;
+    parallel_for(pool, tasks, [&p](Index begin, Index end) {
+        for (Index task = begin; task < end; ++task) pool_spatial_band<Layout>(p, task);
+    });
+    if (p.bands == 1) return;
+    parallel_for(pool, tasks, [&p](Index begin, Index end) {
+        for (Index task = begin; task < end; ++task) finish_spatial_band<Layout>(p, task);
+    });
+}
+
+}  // namespace seattn::detail

@@ -1,0 +1,152 @@
+// The fused kernels at the sizes that stress their edges: channel counts that are not a
+// multiple of any packet size, maps smaller than the conv kernel, small batches cut into
+// more pieces than there are rows, pools of many threads, and outputs large enough for
+// streaming stores. Expected values come from the independent double reference.
+
+#include <memory>
+#include <vector>
+
+#include "support.hpp"
+
+namespace {
+
+template <class Block>
+ref::Mlp reference_mlp(const Block& block, const std::string& prefix, int c, int r) {
+    ref::Mlp m;
+    m.c = c, m.r = r;
+    for (auto v : block.parameter(prefix + "fc1.weight")) m.w1.push_back(double(v));
+    for (auto v : block.parameter(prefix + "fc1.bias")) m.b1.push_back(double(v));
+    for (auto v : block.parameter(prefix + "fc2.weight")) m.w2.push_back(double(v));
+    for (auto v : block.parameter(prefix + "fc2.bias")) m.b2.push_back(double(v));
+    return m;
+}
+
+template <class Block>
+ref::Spatial reference_spatial(const Block& block, const std::string& prefix, int k) {
+    ref::Spatial r;
+    r.k = k;
+    for (auto v : block.parameter(prefix + "conv.weight")) r.weight.push_back(double(v));
+    r.bias = double(block.parameter(prefix + "conv.bias")[0]);
+    return r;
+}
+
+struct Size {
+    int n, c, h, w;
+};
+
+const Size odd_sizes[] = {{1, 1, 1, 1}, {1, 3, 2, 3}, {3, 13, 5, 9}, {2, 37, 13, 7}, {1, 20, 1, 11}, {5, 9, 4, 4}};
+const int pool_sizes[] = {0, 1, 3, 7};
+
+seattn::SEConfig se_config(int c, bool with_max) {
+    seattn::SEConfig config;
+    config.channels = c;
+    config.reduced = c > 2 ? c / 3 : 1;
+    config.bias = true;
+    config.pool = with_max ? seattn::SqueezePool::avg_max : seattn::SqueezePool::avg;
+    return config;
+}
+
+seattn::SpatialConfig spatial_config() {
+    seattn::SpatialConfig config;
+    config.kernel = 7;
+    config.bias = true;
+    return config;
+}
+
+/// forward(x, y, ws) on a pool of every size in pool_sizes, each compared with `expected`.
+template <class V, class Block>
+void check_on_pools(const Block& block, const ref::Tensor4d& x, const ref::Tensor4d& expected) {
+    using S = typename V::Scalar;
+    const auto in = support::in_layout<V>(x);
+    for (const int threads : pool_sizes) {
+        INFO("pool of " << threads << " threads");
+        std::unique_ptr<Eigen::ThreadPool> pool = threads ? std::make_unique<Eigen::ThreadPool>(threads) : nullptr;
+        seattn::Workspace<S> ws(pool.get());
+        support::T4<S> y(in.dimensions());
+        block.forward(in, y, ws);
+        support::require_close(support::from_layout<V>(y), expected, support::tolerance<S>());
+        support::T4<S> in_place = in;
+        block.forward(in_place, in_place, ws);
+        support::require_close(support::from_layout<V>(in_place), expected, support::tolerance<S>());
+    }
+}
+
+/// x rounded to S, so that the reference sees the block's input exactly.
+template <class S>
+ref::Tensor4d random_input(const Size& size, std::mt19937_64& rng) {
+    ref::Tensor4d x = ref::random_tensor(size.n, size.c, size.h, size.w, rng);
+    return x.unaryExpr([](double v) { return double(S(v)); });
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    std::mt19937_64 rng(11);
+    for (const Size& size : odd_sizes)
+        for (const bool with_max : {false, true}) {
+            INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w << " max " << with_max);
+            const seattn::SEBlock<S, typename TestType::Layout> se(se_config(size.c, with_max), 5);
+            const ref::Tensor4d x = random_input<S>(size, rng);
+            const auto m = reference_mlp(se, "", size.c, int(se.reduced()));
+            check_on_pools<TestType>(se, x, ref::scale(x, ref::channel_weights(x, m, with_max), {}));
+        }
+}
+
+TEMPLATE_TEST_CASE("spatial kernels at odd sizes and thread counts match the reference", "[kernels]",
+                   SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    std::mt19937_64 rng(12);
+    const seattn::SpatialAttention<S, typename TestType::Layout> spatial(spatial_config(), 6);
+    const auto r = reference_spatial(spatial, "", 7);
+    for (const Size& size : odd_sizes) {
+        INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
+        const ref::Tensor4d x = random_input<S>(size, rng);
+        check_on_pools<TestType>(spatial, x, ref::scale(x, {}, ref::spatial_map(x, r)));
+    }
+}
+
+TEMPLATE_TEST_CASE("CBAM kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    std::mt19937_64 rng(13);
+    for (const Size& size : odd_sizes) {
+        INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
+        const seattn::CBAM<S, typename TestType::Layout> cbam(seattn::CBAMConfig{se_config(size.c, true), spatial_config()},
+                                                              7);
+        const ref::Tensor4d x = random_input<S>(size, rng);
+        const auto m = reference_mlp(cbam, "channel.", size.c, int(cbam.channel_attention().reduced()));
+        const auto channel_scaled = ref::scale(x, ref::channel_weights(x, m, true), {});
+        const auto expected =
+            ref::scale(channel_scaled, {}, ref::spatial_map(channel_scaled, reference_spatial(cbam, "spatial.", 7)));
+        check_on_pools<TestType>(cbam, x, expected);
+    }
+}
+
+TEMPLATE_TEST_CASE("outputs large enough for streaming stores equal the per-sample results", "[kernels]",
+                   (support::Variant<float, seattn::NCHW>), (support::Variant<float, seattn::NHWC>)) {
+    using L = typename TestType::Layout;
+    // 3 samples of 64 x 160 x 160 floats: the batch passes the streaming threshold, one
+    // sample alone does not, and single-threaded both run the same arithmetic.
+    constexpr int n = 3, c = 64, h = 160, w = 160;
+    REQUIRE(seattn::detail::stream_output<float>(Eigen::Index(n) * c * h * w));
+    REQUIRE_FALSE(seattn::detail::stream_output<float>(Eigen::Index(c) * h * w));
+    const seattn::CBAM<float, L> cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, 8);
+    const seattn::SEBlock<float, L> se(se_config(c, false), 9);
+    support::T4<float> x = std::is_same<L, seattn::NCHW>::value ? support::T4<float>(n, c, h, w)
+                                                               : support::T4<float>(n, h, w, c);
+    x.setRandom();
+    for (int block = 0; block < 2; ++block) {
+        auto run = [&](const support::T4<float>& in) { return block ? cbam.forward(in) : se.forward(in); };
+        const support::T4<float> batch = run(x);
+        for (int i = 0; i < n; ++i) {
+            const support::T4<float> sample = x.slice(Eigen::array<Eigen::Index, 4>{i, 0, 0, 0},
+                                                      Eigen::array<Eigen::Index, 4>{1, x.dimension(1), x.dimension(2),
+                                                                                    x.dimension(3)});
+            const support::T4<float> expected = run(sample);
+            const support::T4<float> actual = batch.slice(
+                Eigen::array<Eigen::Index, 4>{i, 0, 0, 0},
+                Eigen::array<Eigen::Index, 4>{1, x.dimension(1), x.dimension(2), x.dimension(3)});
+            support::require_close(actual, expected, 0);
+        }
+    }
+}
