@@ -1,13 +1,18 @@
 // Trains an SEBlock with plain SGD so that its channel weights reproduce a target
 // reweighting: the target output is x with channel c scaled by target[c]. Prints the loss
-// as it falls and the learned channel weights beside the target.
+// as it falls and the learned channel weights beside the target, then saves the trained
+// weights as safetensors under torchvision's names (fc1/fc2 1x1 convs with biases), which
+//   torchvision.ops.SqueezeExcitation(8, 4).load_state_dict(safetensors.torch.load_file(path))
+// reads back. Usage: train_se [output.safetensors] (default train_se.safetensors).
 
 #include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <random>
+#include <string>
 #include <vector>
 
+#include <seattn/io.hpp>
 #include <seattn/seattn.hpp>
 
 namespace {
@@ -34,7 +39,8 @@ void sgd_step(Block& block, const seattn::Gradients<float>& grads, float learnin
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    const std::string path = argc > 1 ? argv[1] : "train_se.safetensors";
     constexpr seattn::Index channels = 8, batch = 16, size = 8;
     const std::vector<float> target{0.9f, 0.1f, 0.5f, 0.75f, 0.25f, 0.6f, 0.05f, 0.95f};
     constexpr float learning_rate = 2.0f;
@@ -44,6 +50,7 @@ int main() {
     config.channels = channels;
     config.reduced = 4;
     config.bias = true;
+    config.fc = seattn::FcKind::conv1x1;  // torchvision's SqueezeExcitation
     Block block(config, /*seed=*/1);
 
     Eigen::ThreadPool pool(2);
@@ -81,4 +88,10 @@ int main() {
         for (seattn::Index n = 0; n < batch; ++n) mean += weights(n, c) / batch;
         std::cout << std::setw(7) << c << "  " << std::setw(6) << target[c] << "  " << std::setw(7) << mean << "\n";
     }
+
+    seattn::io::SafeTensorsWriter writer;
+    seattn::io::save_state_dict(writer, block, seattn::io::StateDictNames::own(block));
+    writer.set_metadata("config", seattn::io::block_config_json(block.config()).dump());
+    writer.save(path);
+    std::cout << "\nsaved the trained weights to " << path << "\n";
 }

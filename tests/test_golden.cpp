@@ -71,8 +71,64 @@ T4<S> case_tensor(const GoldenCase& c, const std::string& name) {
 /// Result of one case in one (scalar, layout) variant.
 struct VariantResult {
     std::string variant;
-    double forward = 0;  // worst deviation of y
+    double forward = 0;    // worst deviation of y
+    double backward = -1;  // worst deviation of grad_x and the parameter gradients; < 0: none in the case
 };
+
+/// The README's gradient tolerance: float sums over a batch may need 1e-4.
+template <class S>
+constexpr double golden_gradient_tolerance() {
+    return std::is_same<S, float>::value ? 1e-4 : 1e-10;
+}
+
+/// Largest |a - b| / (1 + |b|) over two flat arrays of one size.
+template <class S>
+double worst_deviation(const std::vector<S>& actual, const std::vector<double>& expected) {
+    REQUIRE(actual.size() == expected.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const double d = std::abs(double(actual[i]) - expected[i]) / (1.0 + std::abs(expected[i]));
+        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+    }
+    return worst;
+}
+
+/// Backward pass: from the case's grad_y, grad_x and every parameter gradient against
+/// PyTorch's, each parameter's under grad.<its state-dict key>; every grad.<key> the case
+/// has must be one of the block's gradients.
+template <class S, class L>
+double check_backward(const GoldenCase& c, const seattn::io::LoadedBlock<S, L>& loaded) {
+    const T4<S> x = case_tensor<S, L>(c, "x"), grad_y = case_tensor<S, L>(c, "grad_y");
+    seattn::TrainingWorkspace<S> ws;
+    seattn::Gradients<S> grads;
+    T4<S> y(x.dimensions()), grad_x(x.dimensions());
+    loaded.block.forward_train(x, y, ws);
+    loaded.block.backward(grad_y, grad_x, grads, ws);
+
+    T4<double> grad_x_nchw = grad_x.template cast<double>();
+    if (std::is_same<L, seattn::NHWC>::value) grad_x_nchw = support::to_nchw(grad_x_nchw);
+    double worst = worst_deviation(grad_x_nchw, c.file.tensor<double, 4>("grad_x"));
+    CHECK(worst <= golden_gradient_tolerance<S>());
+
+    std::vector<std::string> expected_keys;
+    for (const auto& t : c.file.tensors())
+        if (t.name.rfind("grad.", 0) == 0) expected_keys.push_back(t.name);
+    std::vector<std::string> checked_keys;
+    for (std::size_t g = 0; g < grads.size(); ++g) {
+        const std::string key = "grad." + loaded.names.key(grads.name(g));
+        INFO("gradient " << grads.name(g) << " against " << key);
+        REQUIRE(c.file.contains(key));
+        REQUIRE(c.file.info(key).shape == grads.shape(g));
+        const double deviation = worst_deviation(grads.values(g), c.file.values<double>(key));
+        CHECK(deviation <= golden_gradient_tolerance<S>());
+        worst = std::max(worst, deviation);
+        checked_keys.push_back(key);
+    }
+    std::sort(expected_keys.begin(), expected_keys.end());
+    std::sort(checked_keys.begin(), checked_keys.end());
+    CHECK(checked_keys == expected_keys);
+    return worst;
+}
 
 /// Forward pass: y of the block on x against PyTorch's y.
 template <class S, class L>
@@ -89,8 +145,8 @@ double check_forward(const GoldenCase& c, const seattn::AnyBlock<S, L>& block) {
 }
 
 /// Every check of case `c` for one (scalar, layout) variant: the block is built from the
-/// case's config and loaded from its state dict. Checks of further fields of the case
-/// (grad_y -> grad_x, grad.<param>) belong here, next to check_forward.
+/// case's config and loaded from its state dict; the backward is checked when the case
+/// carries grad_y.
 template <class S, class L>
 VariantResult check_variant(const GoldenCase& c) {
     const std::string variant = std::string(std::is_same<S, float>::value ? "float" : "double") + " " + L::name;
@@ -98,6 +154,7 @@ VariantResult check_variant(const GoldenCase& c) {
     const auto loaded = seattn::io::load_block<S, L>(c.file, c.config);
     VariantResult result{variant};
     result.forward = check_forward(c, loaded.block);
+    if (c.file.contains("grad_y")) result.backward = check_backward(c, loaded);
     return result;
 }
 
@@ -111,6 +168,10 @@ void check_case(const GoldenCase& c) {
     line << "golden " << std::left << std::setw(30) << c.name << std::setw(8) << seattn::block_kind_name(seattn::block_kind(c.config))
          << " x " << seattn::detail::format_dims(c.file.info("x").shape, 4) << "  worst |dy|/(1+|y|):";
     for (const auto& r : results) line << "  " << r.variant << " " << std::setprecision(2) << std::scientific << r.forward;
+    if (results.front().backward >= 0) {
+        line << "  grad worst |dg|/(1+|g|):";
+        for (const auto& r : results) line << "  " << r.variant << " " << std::setprecision(2) << std::scientific << r.backward;
+    }
     std::cout << line.str() << std::endl;
 }
 

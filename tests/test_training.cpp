@@ -71,14 +71,18 @@ TEMPLATE_TEST_CASE("a thread pool gives bit-identical gradients", "[training][th
     using L = typename TestType::Layout;
     std::mt19937_64 rng(23);
     const seattn::CBAM<S, L> block(cbam_config(), 7);
-    const auto x = support::in_layout<TestType>(ref::random_tensor(7, 12, 8, 6, rng));
-    const auto grad_y = support::in_layout<TestType>(ref::random_tensor(7, 12, 8, 6, rng));
-    seattn::Gradients<S> alone, pooled;
-    const auto gx_alone = step(block, x, grad_y, alone);
     Eigen::ThreadPool pool(3);
-    const auto gx_pooled = step(block, x, grad_y, pooled, &pool);
-    support::require_close(gx_pooled, gx_alone, 0);
-    training::require_same_gradients(pooled, alone, 0);
+    // 7 samples: split over the threads; 1 and 2 samples: each split into pieces as well.
+    for (int batch : {7, 1, 2}) {
+        INFO("batch " << batch);
+        const auto x = support::in_layout<TestType>(ref::random_tensor(batch, 12, 8, 6, rng));
+        const auto grad_y = support::in_layout<TestType>(ref::random_tensor(batch, 12, 8, 6, rng));
+        seattn::Gradients<S> alone, pooled;
+        const auto gx_alone = step(block, x, grad_y, alone);
+        const auto gx_pooled = step(block, x, grad_y, pooled, &pool);
+        support::require_close(gx_pooled, gx_alone, 0);
+        training::require_same_gradients(pooled, alone, 0);
+    }
 }
 
 TEMPLATE_TEST_CASE("forward_train equals forward, also in place; backward in place", "[training]", SEATTN_VARIANTS) {

@@ -75,14 +75,17 @@ TEMPLATE_TEST_CASE("a warm training step allocates nothing", "[training][allocat
     const seattn::CBAM<S, L> cbam(config, 1);
     const seattn::SEBlock<S, L> se(config.channel, 2);
     const seattn::SpatialAttention<S, L> spatial(config.spatial, 3);
-    const auto x = support::in_layout<TestType>(ref::random_tensor(4, 32, 13, 11, rng));
-    const auto grad_y = support::in_layout<TestType>(ref::random_tensor(4, 32, 13, 11, rng));
     Eigen::ThreadPool pool(2);
-    for (Eigen::ThreadPoolInterface* p : {static_cast<Eigen::ThreadPoolInterface*>(nullptr),
-                                          static_cast<Eigen::ThreadPoolInterface*>(&pool)}) {
-        INFO("thread pool " << (p != nullptr));
-        CHECK(allocations_per_warm_steps(cbam, x, grad_y, p) == 0);
-        CHECK(allocations_per_warm_steps(se, x, grad_y, p) == 0);
-        CHECK(allocations_per_warm_steps(spatial, x, grad_y, p) == 0);
+    // 4 samples split over the threads; 1 sample split into pieces.
+    for (int batch : {4, 1}) {
+        const auto x = support::in_layout<TestType>(ref::random_tensor(batch, 32, 13, 11, rng));
+        const auto grad_y = support::in_layout<TestType>(ref::random_tensor(batch, 32, 13, 11, rng));
+        for (Eigen::ThreadPoolInterface* p : {static_cast<Eigen::ThreadPoolInterface*>(nullptr),
+                                              static_cast<Eigen::ThreadPoolInterface*>(&pool)}) {
+            INFO("batch " << batch << ", thread pool " << (p != nullptr));
+            CHECK(allocations_per_warm_steps(cbam, x, grad_y, p) == 0);
+            CHECK(allocations_per_warm_steps(se, x, grad_y, p) == 0);
+            CHECK(allocations_per_warm_steps(spatial, x, grad_y, p) == 0);
+        }
     }
 }

@@ -13,8 +13,10 @@
 
 #include "cbam.hpp"
 #include "config.hpp"
+#include "gradients.hpp"
 #include "se_block.hpp"
 #include "spatial_attention.hpp"
+#include "training_workspace.hpp"
 #include "workspace.hpp"
 
 namespace seattn {
@@ -90,6 +92,18 @@ public:
     template <class XT, class YT>
     void forward(const XT& x, YT&& y, Workspace<Scalar>& ws) const {
         std::visit([&](const auto& b) { b.forward(x, y, ws); }, block_);
+    }
+
+    /// Training-mode forward: y as forward gives it, keeping in `ws` what backward needs.
+    template <class XT, class YT>
+    void forward_train(const XT& x, YT&& y, TrainingWorkspace<Scalar>& ws) const {
+        std::visit([&](const auto& b) { b.forward_train(x, y, ws); }, block_);
+    }
+    /// Backward of the last forward_train through `ws`: dL/dx into `grad_x` (may be
+    /// `grad_y`), dL/d(parameter) into `grads` by parameter name.
+    template <class GYT, class GXT>
+    void backward(const GYT& grad_y, GXT&& grad_x, Gradients<Scalar>& grads, TrainingWorkspace<Scalar>& ws) const {
+        std::visit([&](const auto& b) { b.backward(grad_y, grad_x, grads, ws); }, block_);
     }
 
     /// Names of the block's parameters, e.g. "fc1.weight".

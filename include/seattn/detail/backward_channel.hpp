@@ -3,10 +3,13 @@
 // fills a ChannelTape, the backward turns dL/dy into dL/dx and the MLP's gradients. Shared
 // by SEBlock and CBAM's channel half.
 
+#include <type_traits>
+
 #include <unsupported/Eigen/CXX11/ThreadPool>
 
 #include "backward_excitation.hpp"
 #include "backward_gates.hpp"
+#include "backward_pieces.hpp"
 #include "backward_squeeze.hpp"
 #include "backward_tape.hpp"
 #include "parallel.hpp"
@@ -45,15 +48,18 @@ void scale_sample(const S* x, Index channels, Index pixels, NHWC, const S* chann
     }
 }
 
-/// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a batch.
+/// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a
+/// batch, each sample split into whole channels (NCHW) or whole pixels (NHWC).
 template <class Layout, class S>
 void scale_batch(Eigen::ThreadPoolInterface* pool, const S* x, const Shape& s, const S* channel_weights,
                  const S* spatial_map, S* y) {
-    parallel_for(pool, s.n, [&](Index begin, Index end) {
-        for (Index n = begin; n < end; ++n)
-            scale_sample(x + n * s.sample_size(), s.c, s.pixels(), Layout{},
-                         channel_weights ? channel_weights + n * s.c : nullptr,
-                         spatial_map ? spatial_map + n * s.pixels() : nullptr, y + n * s.sample_size());
+    constexpr bool nchw = std::is_same<Layout, NCHW>::value;
+    const Index length = nchw ? s.c : s.pixels();
+    for_each_piece(pool, s.n, length, pieces_per_sample(pool, s.n, length), [&](Index n, Index begin, Index end) {
+        const Index at = n * s.sample_size() + (nchw ? begin * s.pixels() : begin * s.c);
+        const S* weights = channel_weights ? channel_weights + n * s.c + (nchw ? begin : 0) : nullptr;
+        const S* map = spatial_map ? spatial_map + n * s.pixels() + (nchw ? 0 : begin) : nullptr;
+        scale_sample(x + at, nchw ? end - begin : s.c, nchw ? s.pixels() : end - begin, Layout{}, weights, map, y + at);
     });
 }
 
@@ -64,18 +70,22 @@ void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>
                            const Shape& s, ChannelTape<S>& tape) {
     const Index r = mlp.reduced(), batch_c = s.n * s.c, batch_r = s.n * r;
     const bool with_max = tape.paths == 2;
+    for_each_piece(pool, s.n, s.c, pieces_per_sample(pool, s.n, s.c), [&](Index n, Index begin, Index end) {
+        const Index at = n * s.c + begin;
+        squeeze_train(x + n * s.sample_size() + channel_offset(begin, s.pixels(), s.c, Layout{}), end - begin,
+                      s.pixels(), s.c, Layout{}, tape.pooled.data() + at,
+                      with_max ? tape.pooled.data() + batch_c + at : nullptr,
+                      with_max ? tape.argmax.data() + at : nullptr);
+    });
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
             const Index at = n * s.c;
-            S* mean = tape.pooled.data() + at;
-            S* max = with_max ? mean + batch_c : nullptr;
             S* logits = tape.logits.data() + at;
-            squeeze_train(x + n * s.sample_size(), s.c, s.pixels(), Layout{}, mean, max,
-                          with_max ? tape.argmax.data() + at : nullptr);
-            excitation_train(mlp, mean, tape.pre.data() + n * r, tape.hidden.data() + n * r, logits, false);
+            excitation_train(mlp, tape.pooled.data() + at, tape.pre.data() + n * r, tape.hidden.data() + n * r, logits,
+                             false);
             if (with_max)
-                excitation_train(mlp, max, tape.pre.data() + batch_r + n * r, tape.hidden.data() + batch_r + n * r,
-                                 logits, true);
+                excitation_train(mlp, tape.pooled.data() + batch_c + at, tape.pre.data() + batch_r + n * r,
+                                 tape.hidden.data() + batch_r + n * r, logits, true);
             for (Index c = 0; c < s.c; ++c) tape.gates[at + c] = apply_gate(gate, logits[c]);
         }
     });
@@ -88,22 +98,31 @@ void channel_backward(Eigen::ThreadPoolInterface* pool, const Excitation<S>& mlp
                       const S* grad_y, S* grad_x, const Shape& s, ChannelTape<S>& tape) {
     const Index r = mlp.reduced(), batch_c = s.n * s.c, batch_r = s.n * r;
     const bool with_max = tape.paths == 2;
+    const Index pieces = pieces_per_sample(pool, s.n, s.c);
+    for_each_piece(pool, s.n, s.c, pieces, [&](Index n, Index begin, Index end) {
+        const Index at = n * s.sample_size() + channel_offset(begin, s.pixels(), s.c, Layout{});
+        channel_gate_gradient(grad_y + at, x + at, end - begin, s.pixels(), s.c, Layout{},
+                              tape.grad_logits.data() + n * s.c + begin);
+    });
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
-            const Index at = n * s.c, sample = n * s.sample_size();
+            const Index at = n * s.c;
             S* grad_logits = tape.grad_logits.data() + at;
-            channel_gate_gradient(grad_y + sample, x + sample, s.c, s.pixels(), Layout{}, grad_logits);
             for (Index c = 0; c < s.c; ++c)
                 grad_logits[c] = gate_backward(gate, tape.logits[at + c], tape.gates[at + c], grad_logits[c]);
             for (Index path = 0; path < tape.paths; ++path)
                 excitation_backward(mlp, grad_logits, tape.pre.data() + path * batch_r + n * r,
                                     tape.grad_hidden.data() + n * r, tape.grad_pre.data() + path * batch_r + n * r,
                                     tape.grad_pooled.data() + path * batch_c + at);
-            squeeze_backward(grad_y + sample, tape.gates.data() + at, tape.grad_pooled.data() + at,
-                             with_max ? tape.grad_pooled.data() + batch_c + at : nullptr,
-                             with_max ? tape.argmax.data() + at : nullptr, s.c, s.pixels(), Layout{},
-                             grad_x + sample);
         }
+    });
+    for_each_piece(pool, s.n, s.c, pieces, [&](Index n, Index begin, Index end) {
+        const Index at = n * s.sample_size() + channel_offset(begin, s.pixels(), s.c, Layout{});
+        const Index c0 = n * s.c + begin;
+        squeeze_backward(grad_y + at, tape.gates.data() + c0, tape.grad_pooled.data() + c0,
+                         with_max ? tape.grad_pooled.data() + batch_c + c0 : nullptr,
+                         with_max ? tape.argmax.data() + c0 : nullptr, end - begin, s.pixels(), s.c, Layout{},
+                         grad_x + at);
     });
 }
 

@@ -11,39 +11,43 @@
 
 namespace seattn::detail {
 
-/// x_in[c, p] = x[c, p] * (channel_weights ? channel_weights[c] : 1), the spatial stage's input.
-template <class S>
-S scaled_input(const S* x, Index at, const S* channel_weights, Index c) {
-    return channel_weights ? x[at] * channel_weights[c] : x[at];
-}
+// Each function handles a range of `pixels` pixels of one sample, pointers at the range's
+// first pixel; `stride` is the sample's full pixel count, the distance between channel
+// planes in NCHW (NHWC pixels are `channels` apart, so it does not need it). Every pixel's
+// result is the same whichever ranges the sample is split into.
 
-/// mean[p], max[p] and argmax[p] over the channels of x_in for one NCHW sample.
+/// mean[p], max[p] and argmax[p] over the channels of x_in = x * channel_weights (null: 1)
+/// for NCHW pixels.
 template <class S>
-void channel_pool_train(const S* x, Index channels, Index pixels, NCHW, const S* channel_weights, S* mean, S* max,
-                        Index* argmax) {
-    for (Index p = 0; p < pixels; ++p) max[p] = scaled_input(x, p, channel_weights, 0), argmax[p] = 0;
-    ArrayMap<S> total(mean, pixels);
-    total = ConstArrayMap<S>(max, pixels);
-    for (Index c = 1; c < channels; ++c)
+void channel_pool_train(const S* x, Index channels, Index pixels, Index stride, NCHW, const S* channel_weights,
+                        S* mean, S* max, Index* argmax) {
+    for (Index c = 0; c < channels; ++c) {
+        const S weight = channel_weights ? channel_weights[c] : S(1);
         for (Index p = 0; p < pixels; ++p) {
-            const S v = scaled_input(x, c * pixels + p, channel_weights, c);
+            const S v = channel_weights ? x[c * stride + p] * weight : x[c * stride + p];
+            if (c == 0) {
+                mean[p] = max[p] = v, argmax[p] = 0;
+                continue;
+            }
             mean[p] += v;
             if (takes_max(v, max[p])) max[p] = v, argmax[p] = c;
         }
-    total /= S(channels);
+    }
+    ArrayMap<S>(mean, pixels) /= S(channels);
 }
 
-/// The same for one NHWC sample.
+/// The same for NHWC pixels.
 template <class S>
-void channel_pool_train(const S* x, Index channels, Index pixels, NHWC, const S* channel_weights, S* mean, S* max,
-                        Index* argmax) {
+void channel_pool_train(const S* x, Index channels, Index pixels, Index, NHWC, const S* channel_weights, S* mean,
+                        S* max, Index* argmax) {
     for (Index p = 0; p < pixels; ++p) {
-        S total = S(0), best = scaled_input(x, p * channels, channel_weights, 0);
+        const S* pixel = x + p * channels;
+        S total = S(0), best = S(0);
         Index best_c = 0;
         for (Index c = 0; c < channels; ++c) {
-            const S v = scaled_input(x, p * channels + c, channel_weights, c);
+            const S v = channel_weights ? pixel[c] * channel_weights[c] : pixel[c];
             total += v;
-            if (takes_max(v, best)) best = v, best_c = c;
+            if (c == 0 || takes_max(v, best)) best = v, best_c = c;
         }
         mean[p] = total / S(channels);
         max[p] = best;
@@ -51,22 +55,22 @@ void channel_pool_train(const S* x, Index channels, Index pixels, NHWC, const S*
     }
 }
 
-/// dL/dmap[p] = sum over c of grad_y[c, p] * x_in[c, p] for one NCHW sample.
+/// dL/dmap[p] = sum over c of grad_y[c, p] * x_in[c, p] for NCHW pixels.
 template <class S>
-void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pixels, NCHW, const S* channel_weights,
-                           S* grad_map) {
+void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pixels, Index stride, NCHW,
+                           const S* channel_weights, S* grad_map) {
     ArrayMap<S> total(grad_map, pixels);
     total.setZero();
     for (Index c = 0; c < channels; ++c) {
         const S weight = channel_weights ? channel_weights[c] : S(1);
-        total += ConstArrayMap<S>(grad_y + c * pixels, pixels) * (ConstArrayMap<S>(x + c * pixels, pixels) * weight);
+        total += ConstArrayMap<S>(grad_y + c * stride, pixels) * (ConstArrayMap<S>(x + c * stride, pixels) * weight);
     }
 }
 
-/// The same for one NHWC sample.
+/// The same for NHWC pixels.
 template <class S>
-void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pixels, NHWC, const S* channel_weights,
-                           S* grad_map) {
+void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pixels, Index, NHWC,
+                           const S* channel_weights, S* grad_map) {
     for (Index p = 0; p < pixels; ++p) {
         ConstArrayMap<S> gy(grad_y + p * channels, channels), in(x + p * channels, channels);
         grad_map[p] = channel_weights ? (gy * (in * ConstArrayMap<S>(channel_weights, channels))).sum()
@@ -75,21 +79,21 @@ void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pi
 }
 
 /// dL/dx_in[c, p] = grad_y[c, p] * map[p] + grad_mean[p] / channels, plus grad_max[p] at
-/// pixel p's arg-max channel, for one NCHW sample. grad_x may be grad_y itself.
+/// pixel p's arg-max channel, for NCHW pixels. grad_x may be grad_y itself.
 template <class S>
 void channel_pool_backward(const S* grad_y, const S* map, const S* grad_mean, const S* grad_max, const Index* argmax,
-                           Index channels, Index pixels, NCHW, S* grad_x) {
+                           Index channels, Index pixels, Index stride, NCHW, S* grad_x) {
     ConstArrayMap<S> gate(map, pixels), spread(grad_mean, pixels);
     for (Index c = 0; c < channels; ++c)
-        ArrayMap<S>(grad_x + c * pixels, pixels) =
-            ConstArrayMap<S>(grad_y + c * pixels, pixels) * gate + spread / S(channels);
-    for (Index p = 0; p < pixels; ++p) grad_x[argmax[p] * pixels + p] += grad_max[p];
+        ArrayMap<S>(grad_x + c * stride, pixels) =
+            ConstArrayMap<S>(grad_y + c * stride, pixels) * gate + spread / S(channels);
+    for (Index p = 0; p < pixels; ++p) grad_x[argmax[p] * stride + p] += grad_max[p];
 }
 
-/// The same for one NHWC sample.
+/// The same for NHWC pixels.
 template <class S>
 void channel_pool_backward(const S* grad_y, const S* map, const S* grad_mean, const S* grad_max, const Index* argmax,
-                           Index channels, Index pixels, NHWC, S* grad_x) {
+                           Index channels, Index pixels, Index, NHWC, S* grad_x) {
     for (Index p = 0; p < pixels; ++p) {
         ArrayMap<S>(grad_x + p * channels, channels) =
             ConstArrayMap<S>(grad_y + p * channels, channels) * map[p] + grad_mean[p] / S(channels);

@@ -10,6 +10,7 @@
 #include "../config.hpp"
 #include "backward_channel_pool.hpp"
 #include "backward_gates.hpp"
+#include "backward_pieces.hpp"
 #include "backward_spatial_conv.hpp"
 #include "backward_tape.hpp"
 #include "parallel.hpp"
@@ -40,17 +41,20 @@ template <class Layout, class S>
 void spatial_forward_train(Eigen::ThreadPoolInterface* pool, const SpatialParameters<S>& par, const S* x,
                            const S* channel_weights, const Shape& s, SpatialTape<S>& tape) {
     const Index p = s.pixels(), k = par.kernel, pad_size = 2 * tape.padded_h * tape.padded_w;
+    for_each_piece(pool, s.n, p, pieces_per_sample(pool, s.n, p), [&](Index n, Index begin, Index end) {
+        S* first = tape.maps.data() + n * 2 * p + begin;
+        S* second = first + p;
+        channel_pool_train(x + n * s.sample_size() + pixel_offset(begin, p, s.c, Layout{}), s.c, end - begin, p,
+                           Layout{}, channel_weights ? channel_weights + n * s.c : nullptr,
+                           par.max_first ? second : first, par.max_first ? first : second,
+                           tape.argmax.data() + n * p + begin);
+    });
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
-            S* first = tape.maps.data() + n * 2 * p;
-            S* second = first + p;
-            channel_pool_train(x + n * s.sample_size(), s.c, p, Layout{},
-                               channel_weights ? channel_weights + n * s.c : nullptr, par.max_first ? second : first,
-                               par.max_first ? first : second, tape.argmax.data() + n * p);
+            const S* first = tape.maps.data() + n * 2 * p;
             S* padded = tape.padded.data() + n * pad_size;
-            S* conv = tape.conv.data() + n * p;
-            pad_maps(first, second, s.h, s.w, k, padded);
-            conv_padded(padded, s.h, s.w, par.weight, par.bias, k, conv);
+            pad_maps(first, first + p, s.h, s.w, k, padded);
+            conv_padded(padded, s.h, s.w, par.weight, par.bias, k, tape.conv.data() + n * p);
             for (Index i = n * p; i < (n + 1) * p; ++i) {
                 const S u = tape.conv[i];
                 tape.logits[i] = par.batchnorm ? (u - par.bn_mean) * par.bn_inv_std * par.bn_weight + par.bn_bias : u;
@@ -66,19 +70,22 @@ template <class Layout, class S>
 void spatial_backward(Eigen::ThreadPoolInterface* pool, const SpatialParameters<S>& par, const S* x,
                       const S* channel_weights, const S* grad_y, S* grad_x, const Shape& s, SpatialTape<S>& tape) {
     const Index p = s.pixels(), k = par.kernel, psize = tape.partial_size();
-    const Index pad_size = tape.padded_h * tape.padded_w;
+    const Index pad_size = tape.padded_h * tape.padded_w, pieces = pieces_per_sample(pool, s.n, p);
     const SpatialPartial at(k);
     const S bn_scale = par.bn_inv_std * par.bn_weight;
+    for_each_piece(pool, s.n, p, pieces, [&](Index n, Index begin, Index end) {
+        const Index offset = n * s.sample_size() + pixel_offset(begin, p, s.c, Layout{});
+        spatial_gate_gradient(grad_y + offset, x + offset, s.c, end - begin, p, Layout{},
+                              channel_weights ? channel_weights + n * s.c : nullptr,
+                              tape.grad_conv.data() + n * p + begin);
+    });
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
-            const Index sample = n * s.sample_size();
             S* grad_conv = tape.grad_conv.data() + n * p;
             S* partial = tape.partials.data() + n * psize;
             const S* logits = tape.logits.data() + n * p;
             const S* gates = tape.gates.data() + n * p;
             const S* conv = tape.conv.data() + n * p;
-            spatial_gate_gradient(grad_y + sample, x + sample, s.c, p, Layout{},
-                                  channel_weights ? channel_weights + n * s.c : nullptr, grad_conv);
             S bias = S(0), bn_weight = S(0), bn_bias = S(0);
             for (Index i = 0; i < p; ++i) {
                 const S grad_logit = gate_backward(par.gate, logits[i], gates[i], grad_conv[i]);
@@ -94,13 +101,17 @@ void spatial_backward(Eigen::ThreadPoolInterface* pool, const SpatialParameters<
             partial[at.conv_bias] = bias, partial[at.bn_weight] = bn_weight, partial[at.bn_bias] = bn_bias;
             conv_weight_gradient(tape.padded.data() + n * 2 * pad_size, grad_conv, s.h, s.w, k, partial);
             S* grad_first = tape.grad_maps.data() + n * 2 * p;
-            S* grad_second = grad_first + p;
             conv_input_gradient(grad_conv, s.h, s.w, par.weight, k, tape.grad_padded.data() + n * pad_size, grad_first,
-                                grad_second);
-            channel_pool_backward(grad_y + sample, gates, par.max_first ? grad_second : grad_first,
-                                  par.max_first ? grad_first : grad_second, tape.argmax.data() + n * p, s.c, p,
-                                  Layout{}, grad_x + sample);
+                                grad_first + p);
         }
+    });
+    for_each_piece(pool, s.n, p, pieces, [&](Index n, Index begin, Index end) {
+        const Index offset = n * s.sample_size() + pixel_offset(begin, p, s.c, Layout{});
+        const S* grad_first = tape.grad_maps.data() + n * 2 * p + begin;
+        const S* grad_second = grad_first + p;
+        channel_pool_backward(grad_y + offset, tape.gates.data() + n * p + begin,
+                              par.max_first ? grad_second : grad_first, par.max_first ? grad_first : grad_second,
+                              tape.argmax.data() + n * p + begin, s.c, end - begin, p, Layout{}, grad_x + offset);
     });
 }
 
