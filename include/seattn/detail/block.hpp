@@ -4,7 +4,6 @@
 //   void check_input(const Shape&) const;            // throws shape_error
 //   void run(const Scalar* x, Scalar* y, const Shape&, Workspace<Scalar>&) const;
 
-#include <cstddef>
 #include <type_traits>
 
 #include "../workspace.hpp"
@@ -24,14 +23,9 @@ public:
     /// `ws` for scratch, its thread pool, and to keep the attention for inspection.
     template <class XT, class YT>
     void forward(const XT& x, YT&& y, Workspace<Scalar>& ws) const {
-        static_assert(std::is_same<tensor_scalar_t<XT>, Scalar>::value, "input scalar type must match the block's");
-        static_assert(std::is_same<tensor_scalar_t<YT>, Scalar>::value, "output scalar type must match the block's");
-        const auto in = batch_of<Layout>(x, "input");
-        auto out = batch_of<Layout>(y, "output");
-        static_assert(!std::is_const<std::remove_pointer_t<decltype(out.data)>>::value, "output must be writable");
-        check_output(x, y, in.data, static_cast<std::size_t>(in.shape.size()) * sizeof(Scalar), out.data);
-        derived().check_input(in.shape);
-        derived().run(in.data, out.data, in.shape, ws);
+        const auto io = input_output<Scalar, Layout>(x, y, "input", "output");
+        derived().check_input(io.in.shape);
+        derived().run(io.in.data, io.out.data, io.in.shape, ws);
     }
 
     /// Writes the block's output for `x` into `y` (same shape; may be `x` itself) on the

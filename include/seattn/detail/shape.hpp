@@ -3,6 +3,7 @@
 // and layout, with the checks that turn misuse into a shape_error.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -103,6 +104,28 @@ void check_output(const XT& x, const YT& y, const void* x_data, std::size_t x_by
     const auto xb = reinterpret_cast<std::uintptr_t>(x_data), yb = reinterpret_cast<std::uintptr_t>(y_data);
     if (xb != yb && xb < yb + x_bytes && yb < xb + x_bytes)
         throw shape_error("output: y partially overlaps x; pass the same tensor for in-place or a disjoint one");
+}
+
+/// A tensor a block reads and the tensor it writes from it, as batches.
+template <class In, class Out>
+struct InputOutput {
+    Batch<In> in;
+    Batch<Out> out;
+};
+
+/// Views `x` (read) and `y` (written) as batches of Scalar in Layout, named `x_name` and
+/// `y_name` in errors: both rank 3 or 4 with non-empty dimensions, y of x's shape, and y either
+/// x itself or not overlapping it (else shape_error).
+template <class Scalar, class Layout, class XT, class YT>
+auto input_output(const XT& x, YT& y, const char* x_name, const char* y_name) {
+    static_assert(std::is_same<tensor_scalar_t<XT>, Scalar>::value, "tensor scalar types must match the block's");
+    static_assert(std::is_same<tensor_scalar_t<YT>, Scalar>::value, "tensor scalar types must match the block's");
+    const auto in = batch_of<Layout>(x, x_name);
+    auto out = batch_of<Layout>(y, y_name);
+    using Out = std::remove_pointer_t<decltype(out.data)>;
+    static_assert(!std::is_const<Out>::value, "the written tensor must be writable");
+    check_output(x, y, in.data, static_cast<std::size_t>(in.shape.size()) * sizeof(Scalar), out.data);
+    return InputOutput<std::remove_pointer_t<decltype(in.data)>, Out>{in, out};
 }
 
 }  // namespace seattn::detail

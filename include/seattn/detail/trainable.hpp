@@ -6,7 +6,6 @@
 //   void train_backward(const Scalar* grad_y, Scalar* grad_x, const Shape&, Gradients<Scalar>&,
 //                       TrainingWorkspace<Scalar>&) const;
 
-#include <cstddef>
 #include <stdexcept>
 #include <type_traits>
 
@@ -24,15 +23,10 @@ public:
     /// intermediate the backward needs. Allocates nothing once `ws` has seen the shape.
     template <class XT, class YT>
     void forward_train(const XT& x, YT&& y, TrainingWorkspace<Scalar>& ws) const {
-        static_assert(std::is_same<tensor_scalar_t<XT>, Scalar>::value, "input scalar type must match the block's");
-        static_assert(std::is_same<tensor_scalar_t<YT>, Scalar>::value, "output scalar type must match the block's");
-        const auto in = batch_of<Layout>(x, "input");
-        auto out = batch_of<Layout>(y, "output");
-        static_assert(!std::is_const<std::remove_pointer_t<decltype(out.data)>>::value, "output must be writable");
-        check_output(x, y, in.data, static_cast<std::size_t>(in.shape.size()) * sizeof(Scalar), out.data);
-        derived().check_input(in.shape);
-        ws.begin_forward(this, in.shape, in.data);
-        derived().train_forward(ws.input_.data(), out.data, in.shape, ws);
+        const auto io = input_output<Scalar, Layout>(x, y, "input", "output");
+        derived().check_input(io.in.shape);
+        ws.begin_forward(this, io.in.shape, io.in.data);
+        derived().train_forward(ws.input_.data(), io.out.data, io.in.shape, ws);
     }
 
     /// Backward of the last forward_train through `ws` (which this block ran, with its
@@ -43,19 +37,14 @@ public:
     /// grad_y's shape differs from that forward's. Allocates nothing once warm.
     template <class GYT, class GXT>
     void backward(const GYT& grad_y, GXT&& grad_x, Gradients<Scalar>& grads, TrainingWorkspace<Scalar>& ws) const {
-        static_assert(std::is_same<tensor_scalar_t<GYT>, Scalar>::value, "grad_y scalar type must match the block's");
-        static_assert(std::is_same<tensor_scalar_t<GXT>, Scalar>::value, "grad_x scalar type must match the block's");
         if (ws.block_ != this) throw std::logic_error("backward: the workspace holds no forward_train of this block");
-        const auto gy = batch_of<Layout>(grad_y, "grad_y");
-        auto gx = batch_of<Layout>(grad_x, "grad_x");
-        static_assert(!std::is_const<std::remove_pointer_t<decltype(gx.data)>>::value, "grad_x must be writable");
-        const Shape& s = ws.shape_;
-        if (gy.shape.n != s.n || gy.shape.c != s.c || gy.shape.h != s.h || gy.shape.w != s.w)
+        const auto io = input_output<Scalar, Layout>(grad_y, grad_x, "grad_y", "grad_x");
+        const Shape& s = ws.shape_, &gy = io.in.shape;
+        if (gy.n != s.n || gy.c != s.c || gy.h != s.h || gy.w != s.w)
             throw shape_error("backward: grad_y must have the forward's shape, " + describe(s, Layout{}) + "; got " +
-                              describe(gy.shape, Layout{}));
-        check_output(grad_y, grad_x, gy.data, static_cast<std::size_t>(s.size()) * sizeof(Scalar), gx.data);
+                              describe(gy, Layout{}));
         clear_gradients(grads);
-        derived().train_backward(gy.data, gx.data, s, grads, ws);
+        derived().train_backward(io.in.data, io.out.data, s, grads, ws);
     }
 
 private:
