@@ -10,46 +10,29 @@
 
 #include <seattn/seattn.hpp>
 
+#include "bench_support.hpp"
+
 #ifdef SEATTN_BENCH_WITH_TORCH
 #include "torch_backward.hpp"
 #endif
 
 namespace {
 
-using Tensor4 = seattn::Tensor4<float>;
-
-struct Dims {
-    long n, c, h, w;
-    std::string name() const {
-        return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-    }
-};
+using bench::Dims;
+using bench::make_input;
+using bench::shared_pool;
+using bench::Tensor4;
 
 constexpr long reduction = 16, kernel = 7;
 const Dims shapes[] = {{1, 64, 56, 56}, {1, 256, 56, 56}, {1, 1024, 14, 14}, {8, 256, 56, 56}};
 const int thread_counts[] = {1, 2};
 const char* const blocks[] = {"se", "spatial", "cbam"};
 
-/// Pool of `size` worker threads, kept for the whole run (nullptr for 0).
-Eigen::ThreadPool* backward_pool(int size) {
-    static std::unique_ptr<Eigen::ThreadPool> pools[2];
-    if (size == 0) return nullptr;
-    if (!pools[size - 1]) pools[size - 1] = std::make_unique<Eigen::ThreadPool>(size);
-    return pools[size - 1].get();
-}
-
-template <class Layout>
-Tensor4 make_tensor(const Dims& d) {
-    Tensor4 t = std::is_same<Layout, seattn::NCHW>::value ? Tensor4(d.n, d.c, d.h, d.w) : Tensor4(d.n, d.h, d.w, d.c);
-    t.setRandom();
-    return t;
-}
-
 template <class Layout, class Block>
 void run_backward(benchmark::State& state, const Block& block, const Dims& d, int threads) {
-    const Tensor4 x = make_tensor<Layout>(d), grad_y = make_tensor<Layout>(d);
+    const Tensor4 x = make_input<Layout>(d), grad_y = make_input<Layout>(d);
     Tensor4 y(x.dimensions()), grad_x(x.dimensions());
-    seattn::TrainingWorkspace<float> ws(backward_pool(threads - 1));
+    seattn::TrainingWorkspace<float> ws(shared_pool(threads - 1));
     seattn::Gradients<float> grads;
     block.forward_train(x, y, ws);
     block.backward(grad_y, grad_x, grads, ws);

@@ -15,6 +15,7 @@
 
 #include <seattn/seattn.hpp>
 
+#include "bench_support.hpp"
 #include "naive_eigen.hpp"
 #ifdef SEATTN_BENCH_WITH_TORCH
 #include "torch_blocks.hpp"
@@ -22,37 +23,16 @@
 
 namespace {
 
-using Tensor4 = seattn::Tensor4<float>;
-
-/// N x C x H x W of one benchmarked input.
-struct Dims {
-    long n, c, h, w;
-    std::string name() const {
-        return std::to_string(n) + "x" + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-    }
-    long size() const { return n * c * h * w; }
-};
+using bench::Dims;
+using bench::make_input;
+using bench::shared_pool;
+using bench::Tensor4;
 
 constexpr long reduction = 16, kernel = 7;
 const Dims shapes[] = {{1, 64, 56, 56},  {1, 256, 56, 56}, {1, 512, 28, 28},  {1, 1024, 14, 14},
                        {1, 2048, 7, 7}, {8, 256, 56, 56}, {32, 64, 56, 56}};
 const int thread_counts[] = {1, 2};
 const char* const blocks[] = {"se", "spatial", "cbam"};
-
-/// Pool of `size` worker threads, kept for the whole run (nullptr for 0).
-Eigen::ThreadPool* shared_pool(int size) {
-    static std::unique_ptr<Eigen::ThreadPool> pools[3];
-    if (size == 0) return nullptr;
-    if (!pools[size]) pools[size] = std::make_unique<Eigen::ThreadPool>(size);
-    return pools[size].get();
-}
-
-template <class Layout>
-Tensor4 make_input(const Dims& d) {
-    Tensor4 x = std::is_same<Layout, seattn::NCHW>::value ? Tensor4(d.n, d.c, d.h, d.w) : Tensor4(d.n, d.h, d.w, d.c);
-    x.setRandom();
-    return x;
-}
 
 /// Runs `run` once to warm up, then times it; y's writes are kept observable.
 template <class F>

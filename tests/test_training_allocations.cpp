@@ -3,38 +3,9 @@
 // counts Eigen's own heap allocations (which bypass operator new) through its
 // EIGEN_RUNTIME_NO_MALLOC hook.
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-// Eigen reports a forbidden heap allocation through eigen_assert; counting it here (instead
-// of aborting) also works in release builds, where eigen_assert is otherwise compiled out.
-#define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(condition) ((condition) ? void(0) : void(++allocations))
+#include "allocation_counting.hpp"
 
 #include "training_support.hpp"
-
-void* operator new(std::size_t size) {
-    if (counting.load()) ++allocations;
-    if (void* p = std::malloc(size ? size : 1)) return p;
-    throw std::bad_alloc();
-}
-// GCC pairs a replaced operator delete's free() with the operator new it sees and warns
-// (-Wmismatched-new-delete); both are replaced here, so the pairing is right.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace {
 
@@ -49,16 +20,12 @@ long allocations_per_warm_steps(const Block& block, const support::T4<S>& x, con
         block.forward_train(x, y, ws);
         block.backward(grad_y, grad_x, grads, ws);
     }
-    allocations = 0;
-    counting = true;
-    Eigen::internal::set_is_malloc_allowed(false);
-    for (int i = 0; i < 3; ++i) {
-        block.forward_train(x, y, ws);
-        block.backward(grad_y, grad_x, grads, ws);
-    }
-    Eigen::internal::set_is_malloc_allowed(true);
-    counting = false;
-    return allocations.load();
+    return allocations_during(
+        [&] {
+            block.forward_train(x, y, ws);
+            block.backward(grad_y, grad_x, grads, ws);
+        },
+        3);
 }
 
 }  // namespace
