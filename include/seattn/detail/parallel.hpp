@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <thread>
 
 #include <unsupported/Eigen/CXX11/ThreadPool>
 
@@ -24,20 +26,29 @@ void parallel_for(Eigen::ThreadPoolInterface* pool, Index n, const F& f) {
     }
     struct Job {
         const F* f;
+        std::atomic<Index>* running;
         Eigen::Barrier* done;
         Index begin, end;
     };
+    std::atomic<Index> running(chunks - 1);
     Eigen::Barrier done(static_cast<unsigned>(chunks - 1));
     std::array<Job, max_chunks> jobs;
-    for (Index i = 0; i < chunks; ++i) jobs[i] = Job{&f, &done, n * i / chunks, n * (i + 1) / chunks};
+    for (Index i = 0; i < chunks; ++i)
+        jobs[i] = Job{&f, &running, &done, n * i / chunks, n * (i + 1) / chunks};
     for (Index i = 1; i < chunks; ++i) {
         Job* job = &jobs[i];
         pool->Schedule([job] {
             (*job->f)(job->begin, job->end);
+            job->running->fetch_sub(1, std::memory_order_release);
             job->done->Notify();
         });
     }
     f(jobs[0].begin, jobs[0].end);
+    // Waking a thread asleep in Barrier::Wait costs tens of microseconds on a virtual
+    // machine, as much as a whole pass over a small map: wait awake for a while first.
+    constexpr int awake_polls = 1 << 16;
+    for (int poll = 0; poll < awake_polls && running.load(std::memory_order_acquire) > 0; ++poll)
+        std::this_thread::yield();
     done.Wait();
 }
 
