@@ -11,38 +11,36 @@
 namespace seattn::detail {
 
 /// y = x * channel_weights[c] over piece `piece` of `pieces` of one NCHW sample (the
-/// channels squeeze_piece read), last channel first: what the squeeze read last is what
-/// the cache still holds.
+/// channels squeeze_piece read), in memory order: walking the planes backwards to start on
+/// what the squeeze left in cache measured slower, the prefetchers losing more than the
+/// cache gave.
 template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, const S* channel_weights,
                  S* y, bool streaming) {
-    const Index begin = piece_begin(channels, piece, pieces);
-    for (Index c = piece_begin(channels, piece + 1, pieces) - 1; c >= begin; --c)
+    const Index end = piece_begin(channels, piece + 1, pieces);
+    for (Index c = piece_begin(channels, piece, pieces); c < end; ++c)
         store_scaled(x + c * pixels, channel_weights[c], y + c * pixels, pixels, streaming);
     if (streaming) stream_fence();
 }
 
-/// The same over the pixels squeeze_piece read of one NHWC sample, last block first.
+/// The same over the pixels squeeze_piece read of one NHWC sample.
 template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    // Blocks of pixels long enough for the hardware prefetcher, walked backwards.
-    constexpr Index block = 16;
-    for (Index p1 = end; p1 > begin; p1 -= block)
-        for (Index p = std::max(begin, p1 - block); p < p1; ++p)
-            store_scaled(x + p * channels, channel_weights, S(1), y + p * channels, channels, streaming);
+    for (Index p = begin; p < end; ++p)
+        store_scaled(x + p * channels, channel_weights, S(1), y + p * channels, channels, streaming);
     if (streaming) stream_fence();
 }
 
 /// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over rows
 /// [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows `width` long;
-/// `map` starts at row_begin. Last channel first, as scale_piece.
+/// `map` starts at row_begin. In memory order, as scale_piece.
 template <class S>
 void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
                 const S* channel_weights, const S* map, S* y, bool streaming) {
     const Index at = row_begin * width, count = (row_end - row_begin) * width;
-    for (Index c = channels - 1; c >= 0; --c)
+    for (Index c = 0; c < channels; ++c)
         store_scaled(x + c * pixels + at, map, channel_weights ? channel_weights[c] : S(1), y + c * pixels + at, count,
                      streaming);
     if (streaming) stream_fence();
