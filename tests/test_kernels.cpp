@@ -3,6 +3,7 @@
 // more pieces than there are rows, pools of many threads, and outputs large enough for
 // streaming stores. Expected values come from the independent double reference.
 
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -34,7 +35,10 @@ struct Size {
     int n, c, h, w;
 };
 
-const Size odd_sizes[] = {{1, 1, 1, 1}, {1, 3, 2, 3}, {3, 13, 5, 9}, {2, 37, 13, 7}, {1, 20, 1, 11}, {5, 9, 4, 4}};
+// The last size is a single sample whose map is wide enough for NCHW row bands on every
+// pool (detail::min_band_plane_bytes), with fewer hidden units than pieces.
+const Size odd_sizes[] = {{1, 1, 1, 1}, {1, 3, 2, 3}, {3, 13, 5, 9}, {2, 37, 13, 7}, {1, 20, 1, 11}, {5, 9, 4, 4},
+                          {1, 10, 64, 130}};
 const int pool_sizes[] = {0, 1, 3, 7};
 
 seattn::SEConfig se_config(int c, bool with_max) {
@@ -79,6 +83,19 @@ ref::Tensor4d random_input(const Size& size, std::mt19937_64& rng) {
 }
 
 }  // namespace
+
+TEST_CASE("the widest odd size is cut into pieces and NCHW row bands on every pool", "[kernels]") {
+    const Size& wide = odd_sizes[std::size(odd_sizes) - 1];
+    const seattn::detail::Shape shape{wide.n, wide.c, wide.h, wide.w};
+    for (const int threads : pool_sizes) {
+        if (threads == 0) continue;
+        Eigen::ThreadPool pool(threads);
+        INFO("pool of " << threads << " threads");
+        CHECK(seattn::detail::pieces_per_sample(&pool, wide.n) == threads + 1);
+        CHECK(seattn::detail::spatial_bands<float>(&pool, shape, seattn::NCHW{}) == threads + 1);
+        CHECK(seattn::detail::spatial_bands<double>(&pool, shape, seattn::NCHW{}) == threads + 1);
+    }
+}
 
 TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {
     using S = typename TestType::Scalar;

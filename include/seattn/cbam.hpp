@@ -70,7 +70,10 @@ private:
         ws.reset(s);
         const Index pieces = channel_.prepare(s, ws);
         const auto pass = spatial_.prepare_pass(x, y, s, ws.channel_weights_.data(), ws);
-        if (pieces > 1) {
+        // Pieces only when the spatial pass splits too: a second thread left idle through the
+        // whole spatial pass falls asleep, and waking it for the next squeeze costs more than
+        // it saved.
+        if (pieces > 1 && pass.bands > 1) {
             channel_.excite_pieces(x, s, pieces, ws);
             detail::run_spatial_pass<Layout>(pass, ws.pool_);
             return;

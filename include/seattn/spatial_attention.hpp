@@ -126,7 +126,7 @@ private:
     /// Sizes ws's spatial buffers for `s` and describes the pass attend() runs.
     detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
                                              const Scalar* channel_weights, Workspace<Scalar>& ws) const {
-        const Index bands = detail::pieces_per_sample(ws.pool_, s.n);
+        const Index bands = detail::spatial_bands<Scalar>(ws.pool_, s, Layout{});
         ws.prepare_spatial(s, s.n * bands * detail::spatial_conv_scratch<Scalar>(s.w, config_.kernel));
         detail::SpatialPass<Scalar> pass;
         pass.x = x;

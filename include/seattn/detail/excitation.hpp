@@ -24,16 +24,29 @@ struct Excitation {
 
     /// logits (+)= fc2(act(fc1(pooled))); `hidden` receives the activated hidden vector.
     void logits(const S* pooled, S* hidden, S* out, bool accumulate) const {
+        hidden_rows(pooled, hidden, 0, reduced());
+        logit_rows(hidden, out, 0, channels(), accumulate);
+    }
+
+    /// hidden[i] = act(fc1(pooled))[i] for i in [begin, end): a slice of fc1's rows, so
+    /// that threads can share one sample's excitation.
+    void hidden_rows(const S* pooled, S* hidden, Index begin, Index end) const {
         Eigen::Map<const Vector> z(pooled, channels());
-        Eigen::Map<Vector> h(hidden, reduced()), e(out, channels());
-        h.noalias() = fc1_weight * z;
-        h += fc1_bias;
+        Eigen::Map<Vector> h(hidden + begin, end - begin);
+        h.noalias() = fc1_weight.middleRows(begin, end - begin) * z;
+        h += fc1_bias.segment(begin, end - begin);
         for (Index i = 0; i < h.size(); ++i) h[i] = apply_activation(activation, h[i]);
+    }
+
+    /// out[c] (+)= fc2(hidden)[c] for c in [begin, end), a slice of fc2's rows.
+    void logit_rows(const S* hidden, S* out, Index begin, Index end, bool accumulate) const {
+        Eigen::Map<const Vector> h(hidden, reduced());
+        Eigen::Map<Vector> e(out + begin, end - begin);
         if (accumulate)
-            e.noalias() += fc2_weight * h;
+            e.noalias() += fc2_weight.middleRows(begin, end - begin) * h;
         else
-            e.noalias() = fc2_weight * h;
-        e += fc2_bias;
+            e.noalias() = fc2_weight.middleRows(begin, end - begin) * h;
+        e += fc2_bias.segment(begin, end - begin);
     }
 };
 

@@ -40,6 +40,24 @@ struct SpatialPass {
 inline Index rows_per_step(NCHW, Index band_rows) { return band_rows; }
 inline Index rows_per_step(NHWC, Index) { return 1; }
 
+/// Shortest run of one channel plane, in bytes, an NCHW band may cover. Neighbouring bands
+/// share a cache line of y in every plane, which their threads then write in turn; on maps
+/// of 28 x 28 and less, halves of a plane are short enough that this costs more than the
+/// second thread gains (measured on 512x28x28 to 2048x7x7).
+constexpr Index min_band_plane_bytes = 4096;
+
+/// Bands to cut each sample's rows into: pieces_per_sample, unless the bands of an NCHW
+/// sample would be too short (min_band_plane_bytes); an NHWC band shares just one line.
+template <class S>
+Index spatial_bands(Eigen::ThreadPoolInterface* pool, const Shape& s, NCHW) {
+    const Index bands = pieces_per_sample(pool, s.n);
+    return s.h / bands * s.w * Index(sizeof(S)) >= min_band_plane_bytes ? bands : 1;
+}
+template <class S>
+Index spatial_bands(Eigen::ThreadPoolInterface* pool, const Shape& s, NHWC) {
+    return pieces_per_sample(pool, s.n);
+}
+
 /// Rows [first, end) of a band [r0, r1) whose conv window lies inside the band (or the
 /// image border): the band's own pooling is enough to finish them.
 inline std::pair<Index, Index> rows_finished_in_band(Index r0, Index r1, Index h, Index pad) {
