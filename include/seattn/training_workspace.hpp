@@ -2,12 +2,10 @@
 /// @file training_workspace.hpp
 /// What a training-mode forward keeps for the backward pass, and the thread pool both use.
 
-#include <stdexcept>
 #include <vector>
 
-#include <unsupported/Eigen/CXX11/ThreadPool>
-
 #include "layout.hpp"
+#include "workspace_base.hpp"
 #include "detail/backward_tape.hpp"
 #include "detail/shape.hpp"
 
@@ -31,32 +29,25 @@ class CBAM;
 /// Buffers only grow: once it has seen the largest shape, a step allocates nothing.
 /// One workspace serves one forward_train / backward pair at a time.
 template <class Scalar>
-class TrainingWorkspace {
+class TrainingWorkspace : public WorkspaceBase<Scalar> {
 public:
     /// Single-threaded workspace.
     TrainingWorkspace() = default;
 
     /// Workspace whose passes split the batch over `pool`'s threads and the calling thread;
     /// the pool must outlive the passes.
-    explicit TrainingWorkspace(Eigen::ThreadPoolInterface* pool) : pool_(pool) {}
-
-    /// Thread pool the passes use (nullptr: the calling thread only).
-    Eigen::ThreadPoolInterface* thread_pool() const { return pool_; }
-    /// Sets the thread pool the following passes use.
-    void set_thread_pool(Eigen::ThreadPoolInterface* pool) { pool_ = pool; }
+    explicit TrainingWorkspace(Eigen::ThreadPoolInterface* pool) : WorkspaceBase<Scalar>(pool) {}
 
     /// Channel weights (N x C, in [0, 1]) of the last forward_train; throws std::logic_error
     /// when it had no channel attention.
     Eigen::TensorMap<const ChannelWeights<Scalar>> channel_weights() const {
-        if (!has_channel_) throw std::logic_error("channel_weights: the last forward_train computed none");
-        return Eigen::TensorMap<const ChannelWeights<Scalar>>(channel_.gates.data(), shape_.n, shape_.c);
+        return this->channel_view(channel_.gates.data(), this->shape_.c, "channel_weights");
     }
 
     /// Spatial map (N x H x W, in [0, 1]) of the last forward_train; throws std::logic_error
     /// when it had no spatial attention.
     Eigen::TensorMap<const SpatialMap<Scalar>> spatial_map() const {
-        if (!has_spatial_) throw std::logic_error("spatial_map: the last forward_train computed none");
-        return Eigen::TensorMap<const SpatialMap<Scalar>>(spatial_.gates.data(), shape_.n, shape_.h, shape_.w);
+        return this->spatial_view(spatial_.gates.data(), "spatial_map");
     }
 
 private:
@@ -71,15 +62,12 @@ private:
 
     void begin_forward(const void* block, const detail::Shape& s, const Scalar* x) {
         block_ = block;
-        shape_ = s;
-        has_channel_ = has_spatial_ = false;
+        this->shape_ = s;
+        this->has_channel_ = this->has_spatial_ = false;
         input_.assign(x, x + s.size());
     }
 
-    Eigen::ThreadPoolInterface* pool_ = nullptr;
     const void* block_ = nullptr;  // the block whose forward_train filled this workspace
-    detail::Shape shape_;
-    bool has_channel_ = false, has_spatial_ = false;
     std::vector<Scalar> input_;  // the forward's x, so that y may overwrite it
     detail::ChannelTape<Scalar> channel_;
     detail::SpatialTape<Scalar> spatial_;

@@ -8,6 +8,7 @@
 
 #include "errors.hpp"
 #include "layout.hpp"
+#include "workspace_base.hpp"
 #include "detail/shape.hpp"
 
 namespace seattn {
@@ -24,49 +25,40 @@ class CBAM;
 /// (channel weights, spatial map) and names the thread pool the pass runs on.
 /// One workspace serves one forward at a time.
 template <class Scalar>
-class Workspace {
+class Workspace : public WorkspaceBase<Scalar> {
 public:
     /// Single-threaded workspace.
     Workspace() = default;
 
     /// Workspace whose forward passes split the batch and the pixels over `pool`'s threads
     /// and the calling thread; the pool must outlive the passes.
-    explicit Workspace(Eigen::ThreadPoolInterface* pool) : pool_(pool) {}
-
-    /// Thread pool the forward passes use (nullptr: the calling thread only).
-    Eigen::ThreadPoolInterface* thread_pool() const { return pool_; }
-    void set_thread_pool(Eigen::ThreadPoolInterface* pool) { pool_ = pool; }
+    explicit Workspace(Eigen::ThreadPoolInterface* pool) : WorkspaceBase<Scalar>(pool) {}
 
     /// Channel weights (N x C, in [0, 1]) of the last forward through this workspace;
     /// throws std::logic_error when that forward had no channel attention.
     Eigen::TensorMap<const ChannelWeights<Scalar>> channel_weights() const {
-        if (!has_channel_weights_) throw std::logic_error("channel_weights: the last forward computed none");
-        return Eigen::TensorMap<const ChannelWeights<Scalar>>(channel_weights_.data(), shape_.n, shape_.c);
+        return this->channel_view(channel_weights_.data(), this->shape_.c, "channel_weights");
     }
 
     /// Squeezed channel means z (N x C) of the last forward's channel attention.
     Eigen::TensorMap<const ChannelWeights<Scalar>> channel_means() const {
-        channel_weights();
-        return Eigen::TensorMap<const ChannelWeights<Scalar>>(pooled_mean_.data(), shape_.n, shape_.c);
+        return this->channel_view(pooled_mean_.data(), this->shape_.c, "channel_means");
     }
 
     /// Hidden excitation activations h = act(fc1(z)) (N x reduced) of the mean-pooled path.
     Eigen::TensorMap<const ChannelWeights<Scalar>> excitation_hidden() const {
-        channel_weights();
-        return Eigen::TensorMap<const ChannelWeights<Scalar>>(hidden_.data(), shape_.n, reduced_);
+        return this->channel_view(hidden_.data(), reduced_, "excitation_hidden");
     }
 
     /// Channel logits before the gate (N x C): fc2(h), summed over the pooled paths.
     Eigen::TensorMap<const ChannelWeights<Scalar>> channel_logits() const {
-        channel_weights();
-        return Eigen::TensorMap<const ChannelWeights<Scalar>>(channel_logits_.data(), shape_.n, shape_.c);
+        return this->channel_view(channel_logits_.data(), this->shape_.c, "channel_logits");
     }
 
     /// Spatial attention map (N x H x W, in [0, 1]) of the last forward through this
     /// workspace; throws std::logic_error when that forward had no spatial attention.
     Eigen::TensorMap<const SpatialMap<Scalar>> spatial_map() const {
-        if (!has_spatial_map_) throw std::logic_error("spatial_map: the last forward computed none");
-        return Eigen::TensorMap<const SpatialMap<Scalar>>(spatial_map_.data(), shape_.n, shape_.h, shape_.w);
+        return this->spatial_view(spatial_map_.data(), "spatial_map");
     }
 
 private:
@@ -78,7 +70,7 @@ private:
     friend class CBAM;
 
     void prepare_channel(const detail::Shape& s, Index reduced, bool with_max, Index pieces_per_sample) {
-        shape_ = s;
+        this->shape_ = s;
         reduced_ = reduced;
         pooled_mean_.resize(s.n * s.c);
         pooled_max_.resize(with_max ? s.n * s.c : 0);
@@ -88,28 +80,25 @@ private:
         hidden_.resize((with_max ? 2 : 1) * s.n * reduced);
         channel_logits_.resize(s.n * s.c);
         channel_weights_.resize(s.n * s.c);
-        has_channel_weights_ = true;
+        this->has_channel_ = true;
     }
 
     void prepare_spatial(const detail::Shape& s, Index conv_scratch_size) {
-        shape_ = s;
+        this->shape_ = s;
         conv_scratch_.resize(conv_scratch_size);
         map_mean_.resize(s.n * s.pixels());
         map_max_.resize(s.n * s.pixels());
         spatial_logits_.resize(s.n * s.pixels());
         spatial_map_.resize(s.n * s.pixels());
-        has_spatial_map_ = true;
+        this->has_spatial_ = true;
     }
 
     void reset(const detail::Shape& s) {
-        shape_ = s;
-        has_channel_weights_ = has_spatial_map_ = false;
+        this->shape_ = s;
+        this->has_channel_ = this->has_spatial_ = false;
     }
 
-    Eigen::ThreadPoolInterface* pool_ = nullptr;
-    detail::Shape shape_;
     Index reduced_ = 0;
-    bool has_channel_weights_ = false, has_spatial_map_ = false;
     // Channel attention, N x C; hidden is N x reduced for the mean path, then N x reduced
     // for the max path when there is one. The piece buffers and the squeeze scratch hold
     // C values per piece of a sample (N x pieces x C) that threads squeeze on their own.
