@@ -20,13 +20,13 @@ namespace {
 
 using bench::Dims;
 using bench::make_input;
+using bench::register_benchmark;
+using bench::se_config;
 using bench::shared_pool;
+using bench::spatial_config;
 using bench::Tensor4;
 
-constexpr long reduction = 16, kernel = 7;
 const Dims shapes[] = {{1, 64, 56, 56}, {1, 256, 56, 56}, {1, 1024, 14, 14}, {8, 256, 56, 56}};
-const int thread_counts[] = {1, 2};
-const char* const blocks[] = {"se", "spatial", "cbam"};
 
 template <class Layout, class Block>
 void run_backward(benchmark::State& state, const Block& block, const Dims& d, int threads) {
@@ -45,18 +45,14 @@ void run_backward(benchmark::State& state, const Block& block, const Dims& d, in
 
 template <class Layout>
 void bench_seattn_backward(benchmark::State& state, const std::string& block, Dims d, int threads) {
-    seattn::SEConfig channel;
-    channel.channels = d.c;
-    channel.reduction = reduction;
-    seattn::SpatialConfig spatial;
-    spatial.kernel = kernel;
     if (block == "se") {
-        run_backward<Layout>(state, seattn::SEBlock<float, Layout>(channel), d, threads);
+        const seattn::SEBlock<float, Layout> se(se_config(d.c, seattn::SqueezePool::avg));
+        run_backward<Layout>(state, se, d, threads);
     } else if (block == "spatial") {
-        run_backward<Layout>(state, seattn::SpatialAttention<float, Layout>(spatial), d, threads);
+        run_backward<Layout>(state, seattn::SpatialAttention<float, Layout>(spatial_config()), d, threads);
     } else {
-        channel.pool = seattn::SqueezePool::avg_max;
-        run_backward<Layout>(state, seattn::CBAM<float, Layout>(seattn::CBAMConfig{channel, spatial}), d, threads);
+        const seattn::CBAMConfig config{se_config(d.c, seattn::SqueezePool::avg_max), spatial_config()};
+        run_backward<Layout>(state, seattn::CBAM<float, Layout>(config), d, threads);
     }
 }
 
@@ -71,21 +67,16 @@ void bench_torch_backward(benchmark::State& state, const std::string& block, boo
 }
 #endif
 
-template <class F>
-void add(const std::string& name, F&& f) {
-    benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f))->Unit(benchmark::kMicrosecond)->UseRealTime();
-}
-
 template <class Layout>
 void register_layout(const Dims& d, int threads) {
-    const std::string layout = std::is_same<Layout, seattn::NCHW>::value ? "nchw" : "nhwc";
-    const std::string suffix = "_backward:" + layout + ":" + d.name() + ":t" + std::to_string(threads);
-    for (const std::string block : blocks) {
-        add("seattn:" + block + suffix,
-            [=](benchmark::State& s) { bench_seattn_backward<Layout>(s, block, d, threads); });
+    const std::string suffix = "_backward:" + bench::case_name<Layout>(d, threads);
+    for (const std::string block : bench::block_names) {
+        register_benchmark("seattn:" + block + suffix,
+                           [=](benchmark::State& s) { bench_seattn_backward<Layout>(s, block, d, threads); });
 #ifdef SEATTN_BENCH_WITH_TORCH
         const bool nhwc = std::is_same<Layout, seattn::NHWC>::value;
-        add("libtorch:" + block + suffix, [=](benchmark::State& s) { bench_torch_backward(s, block, nhwc, d, threads); });
+        register_benchmark("libtorch:" + block + suffix,
+                           [=](benchmark::State& s) { bench_torch_backward(s, block, nhwc, d, threads); });
 #endif
     }
 }
@@ -93,7 +84,7 @@ void register_layout(const Dims& d, int threads) {
 // Registered during static initialisation, so seattn_bench's main runs them with the rest.
 [[maybe_unused]] const bool registered = [] {
     for (const Dims& d : shapes)
-        for (const int threads : thread_counts) {
+        for (const int threads : bench::thread_counts) {
             register_layout<seattn::NCHW>(d, threads);
             register_layout<seattn::NHWC>(d, threads);
         }

@@ -24,15 +24,17 @@
 namespace {
 
 using bench::Dims;
+using bench::kernel;
 using bench::make_input;
+using bench::reduction;
+using bench::register_benchmark;
+using bench::se_config;
 using bench::shared_pool;
+using bench::spatial_config;
 using bench::Tensor4;
 
-constexpr long reduction = 16, kernel = 7;
 const Dims shapes[] = {{1, 64, 56, 56},  {1, 256, 56, 56}, {1, 512, 28, 28},  {1, 1024, 14, 14},
                        {1, 2048, 7, 7}, {8, 256, 56, 56}, {32, 64, 56, 56}};
-const int thread_counts[] = {1, 2};
-const char* const blocks[] = {"se", "spatial", "cbam"};
 
 /// Runs `run` once to warm up, then times it; y's writes are kept observable.
 template <class F>
@@ -59,14 +61,6 @@ void bench_copy(benchmark::State& state, Dims d, int threads) {
     measure(state, d, copy);
 }
 
-seattn::SEConfig se_config(long c, seattn::SqueezePool pool) {
-    seattn::SEConfig config;
-    config.channels = c;
-    config.reduction = reduction;
-    config.pool = pool;
-    return config;
-}
-
 template <class Layout, class Block>
 void run_seattn(benchmark::State& state, const Block& block, const Dims& d, int threads) {
     const Tensor4 x = make_input<Layout>(d);
@@ -78,14 +72,12 @@ void run_seattn(benchmark::State& state, const Block& block, const Dims& d, int 
 
 template <class Layout>
 void bench_seattn(benchmark::State& state, std::string block, Dims d, int threads) {
-    seattn::SpatialConfig spatial;
-    spatial.kernel = kernel;
     if (block == "se") {
         run_seattn<Layout>(state, seattn::SEBlock<float, Layout>(se_config(d.c, seattn::SqueezePool::avg)), d, threads);
     } else if (block == "spatial") {
-        run_seattn<Layout>(state, seattn::SpatialAttention<float, Layout>(spatial), d, threads);
+        run_seattn<Layout>(state, seattn::SpatialAttention<float, Layout>(spatial_config()), d, threads);
     } else {
-        seattn::CBAMConfig config{se_config(d.c, seattn::SqueezePool::avg_max), spatial};
+        const seattn::CBAMConfig config{se_config(d.c, seattn::SqueezePool::avg_max), spatial_config()};
         run_seattn<Layout>(state, seattn::CBAM<float, Layout>(config), d, threads);
     }
 }
@@ -128,22 +120,19 @@ void bench_torch(benchmark::State& state, std::string block, bool nhwc, Dims d, 
 }
 #endif
 
-template <class F>
-void add(const std::string& name, F&& f) {
-    benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f))->Unit(benchmark::kMicrosecond)->UseRealTime();
-}
-
 template <class Layout>
 void register_layout(const Dims& d, int threads) {
-    const std::string layout = std::is_same<Layout, seattn::NCHW>::value ? "nchw" : "nhwc";
-    const std::string suffix = ":" + layout + ":" + d.name() + ":t" + std::to_string(threads);
-    add("copy:copy" + suffix, [=](benchmark::State& s) { bench_copy(s, d, threads); });
-    for (const std::string block : blocks) {
-        add("seattn:" + block + suffix, [=](benchmark::State& s) { bench_seattn<Layout>(s, block, d, threads); });
-        add("naive_eigen:" + block + suffix, [=](benchmark::State& s) { bench_naive<Layout>(s, block, d, threads); });
+    const std::string suffix = ":" + bench::case_name<Layout>(d, threads);
+    register_benchmark("copy:copy" + suffix, [=](benchmark::State& s) { bench_copy(s, d, threads); });
+    for (const std::string block : bench::block_names) {
+        register_benchmark("seattn:" + block + suffix,
+                           [=](benchmark::State& s) { bench_seattn<Layout>(s, block, d, threads); });
+        register_benchmark("naive_eigen:" + block + suffix,
+                           [=](benchmark::State& s) { bench_naive<Layout>(s, block, d, threads); });
 #ifdef SEATTN_BENCH_WITH_TORCH
         const bool nhwc = std::is_same<Layout, seattn::NHWC>::value;
-        add("libtorch:" + block + suffix, [=](benchmark::State& s) { bench_torch(s, block, nhwc, d, threads); });
+        register_benchmark("libtorch:" + block + suffix,
+                           [=](benchmark::State& s) { bench_torch(s, block, nhwc, d, threads); });
 #endif
     }
 }
@@ -152,7 +141,7 @@ void register_layout(const Dims& d, int threads) {
 
 int main(int argc, char** argv) {
     for (const Dims& d : shapes)
-        for (const int threads : thread_counts) {
+        for (const int threads : bench::thread_counts) {
             register_layout<seattn::NCHW>(d, threads);
             register_layout<seattn::NHWC>(d, threads);
         }
