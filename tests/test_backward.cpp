@@ -11,6 +11,15 @@ using seattn::SqueezePool;
 
 #define DOUBLE_LAYOUTS (support::Variant<double, seattn::NCHW>), (support::Variant<double, seattn::NHWC>)
 
+/// Checks `block` against finite differences at an x and a grad_y of n x c x h x w drawn
+/// from rng (in that order) and laid out as TestType's.
+template <class TestType, class Block>
+void check_at_random_input(const Block& block, int n, int c, int h, int w, std::mt19937_64& rng) {
+    const auto x = support::in_layout<TestType>(ref::random_tensor(n, c, h, w, rng));
+    const auto grad_y = support::in_layout<TestType>(ref::random_tensor(n, c, h, w, rng));
+    training::check_finite_differences(block, x, grad_y);
+}
+
 TEMPLATE_TEST_CASE("SEBlock backward matches finite differences", "[backward][se]", DOUBLE_LAYOUTS) {
     using L = typename TestType::Layout;
     std::mt19937_64 rng(11);
@@ -25,9 +34,7 @@ TEMPLATE_TEST_CASE("SEBlock backward matches finite differences", "[backward][se
                                      << " conv1x1 " << (fc == FcKind::conv1x1));
                         const seattn::SEConfig config{6, 3, 16, bias, act, gate, pool, fc};
                         const seattn::SEBlock<double, L> block(config, ++seed);
-                        const auto x = support::in_layout<TestType>(ref::random_tensor(2, 6, 3, 4, rng));
-                        const auto grad_y = support::in_layout<TestType>(ref::random_tensor(2, 6, 3, 4, rng));
-                        training::check_finite_differences(block, x, grad_y);
+                        check_at_random_input<TestType>(block, 2, 6, 3, 4, rng);
                     }
 }
 
@@ -47,9 +54,7 @@ TEMPLATE_TEST_CASE("SpatialAttention backward matches finite differences", "[bac
                         seattn::SpatialAttention<double, L> block(config, ++seed);
                         if (batchnorm) training::set_batchnorm(block, "");
                         // 3 x 4 maps: smaller than the 5 x 5 and 7 x 7 kernels.
-                        const auto x = support::in_layout<TestType>(ref::random_tensor(2, 3, 3, 4, rng));
-                        const auto grad_y = support::in_layout<TestType>(ref::random_tensor(2, 3, 3, 4, rng));
-                        training::check_finite_differences(block, x, grad_y);
+                        check_at_random_input<TestType>(block, 2, 3, 3, 4, rng);
                     }
 }
 
@@ -71,9 +76,7 @@ TEMPLATE_TEST_CASE("CBAM backward matches finite differences", "[backward][cbam]
                             kernel, bias ? ChannelPoolOrder::max_avg : ChannelPoolOrder::avg_max, bias, !bias, 1e-5, gate};
                         seattn::CBAM<double, L> block(config, ++seed);
                         if (!bias) training::set_batchnorm(block, "spatial.");
-                        const auto x = support::in_layout<TestType>(ref::random_tensor(2, 4, 3, 5, rng));
-                        const auto grad_y = support::in_layout<TestType>(ref::random_tensor(2, 4, 3, 5, rng));
-                        training::check_finite_differences(block, x, grad_y);
+                        check_at_random_input<TestType>(block, 2, 4, 3, 5, rng);
                     }
 }
 
@@ -85,7 +88,5 @@ TEMPLATE_TEST_CASE("backward on a 1 x 1 map and a single sample", "[backward]", 
     config.spatial.batchnorm = true;
     seattn::CBAM<double, typename TestType::Layout> block(config, 3);
     training::set_batchnorm(block, "spatial.");
-    const auto x = support::in_layout<TestType>(ref::random_tensor(1, 5, 1, 1, rng));
-    const auto grad_y = support::in_layout<TestType>(ref::random_tensor(1, 5, 1, 1, rng));
-    training::check_finite_differences(block, x, grad_y);
+    check_at_random_input<TestType>(block, 1, 5, 1, 1, rng);
 }

@@ -17,49 +17,40 @@
 
 namespace seattn::detail {
 
-/// y = x * channel_weights[c] * spatial_map[p] for one NCHW sample (either factor may be
-/// null), multiplied in that order as the forward does; y may be x.
-template <class S>
-void scale_sample(const S* x, Index channels, Index pixels, NCHW, const S* channel_weights, const S* spatial_map,
-                  S* y) {
-    for (Index c = 0; c < channels; ++c) {
-        ConstArrayMap<S> in(x + c * pixels, pixels);
-        ArrayMap<S> out(y + c * pixels, pixels);
-        const S weight = channel_weights ? channel_weights[c] : S(1);
-        if (spatial_map)
-            out = (in * weight) * ConstArrayMap<S>(spatial_map, pixels);
+/// y = x * channel_weights[c] * spatial_map[p] over `rows` rows of `length` values of one
+/// sample (either factor may be null), multiplied in that order as the forward does; y may
+/// be x. Rows are channels in NCHW and pixels in NHWC, so one factor is per row and the
+/// other per value, and which is which decides the order of the two products.
+template <class Layout, class S>
+void scale_sample(const S* x, Index rows, Index length, const S* channel_weights, const S* spatial_map, S* y) {
+    constexpr bool nchw = std::is_same<Layout, NCHW>::value;
+    const S* per_row = nchw ? channel_weights : spatial_map;
+    const S* per_value = nchw ? spatial_map : channel_weights;
+    for (Index r = 0; r < rows; ++r) {
+        ConstArrayMap<S> in(x + r * length, length);
+        ArrayMap<S> out(y + r * length, length);
+        const S row_factor = per_row ? per_row[r] : S(1);
+        if (!per_value)
+            out = in * row_factor;
+        else if constexpr (nchw)
+            out = (in * row_factor) * ConstArrayMap<S>(per_value, length);
         else
-            out = in * weight;
-    }
-}
-
-/// The same for one NHWC sample.
-template <class S>
-void scale_sample(const S* x, Index channels, Index pixels, NHWC, const S* channel_weights, const S* spatial_map,
-                  S* y) {
-    for (Index p = 0; p < pixels; ++p) {
-        ConstArrayMap<S> in(x + p * channels, channels);
-        ArrayMap<S> out(y + p * channels, channels);
-        const S factor = spatial_map ? spatial_map[p] : S(1);
-        if (channel_weights)
-            out = (in * ConstArrayMap<S>(channel_weights, channels)) * factor;
-        else
-            out = in * factor;
+            out = (in * ConstArrayMap<S>(per_value, length)) * row_factor;
     }
 }
 
 /// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a
-/// batch, each sample split into whole channels (NCHW) or whole pixels (NHWC).
+/// batch, each sample split into whole rows: channels (NCHW) or pixels (NHWC).
 template <class Layout, class S>
 void scale_batch(Eigen::ThreadPoolInterface* pool, const S* x, const Shape& s, const S* channel_weights,
                  const S* spatial_map, S* y) {
     constexpr bool nchw = std::is_same<Layout, NCHW>::value;
-    const Index length = nchw ? s.c : s.pixels();
-    for_each_piece(pool, s.n, length, pieces_per_sample(pool, s.n, length), [&](Index n, Index begin, Index end) {
-        const Index at = n * s.sample_size() + (nchw ? begin * s.pixels() : begin * s.c);
+    const Index rows = nchw ? s.c : s.pixels(), length = nchw ? s.pixels() : s.c;
+    for_each_piece(pool, s.n, rows, pieces_per_sample(pool, s.n, rows), [&](Index n, Index begin, Index end) {
+        const Index at = n * s.sample_size() + begin * length;
         const S* weights = channel_weights ? channel_weights + n * s.c + (nchw ? begin : 0) : nullptr;
         const S* map = spatial_map ? spatial_map + n * s.pixels() + (nchw ? 0 : begin) : nullptr;
-        scale_sample(x + at, nchw ? end - begin : s.c, nchw ? s.pixels() : end - begin, Layout{}, weights, map, y + at);
+        scale_sample<Layout>(x + at, end - begin, length, weights, map, y + at);
     });
 }
 

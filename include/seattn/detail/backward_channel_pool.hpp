@@ -83,22 +83,14 @@ void spatial_gate_gradient(const S* grad_y, const S* x, Index channels, Index pi
 template <class S>
 void channel_pool_backward(const S* grad_y, const S* map, const S* grad_mean, const S* grad_max, const Index* argmax,
                            Index channels, Index pixels, Index stride, NCHW, S* grad_x) {
-    ConstArrayMap<S> gate(map, pixels), spread(grad_mean, pixels);
-    for (Index c = 0; c < channels; ++c)
-        ArrayMap<S>(grad_x + c * stride, pixels) =
-            ConstArrayMap<S>(grad_y + c * stride, pixels) * gate + spread / S(channels);
-    for (Index p = 0; p < pixels; ++p) grad_x[argmax[p] * stride + p] += grad_max[p];
+    mean_max_backward_across_rows(grad_y, map, grad_mean, grad_max, argmax, channels, pixels, stride, grad_x);
 }
 
 /// The same for NHWC pixels.
 template <class S>
 void channel_pool_backward(const S* grad_y, const S* map, const S* grad_mean, const S* grad_max, const Index* argmax,
                            Index channels, Index pixels, Index, NHWC, S* grad_x) {
-    for (Index p = 0; p < pixels; ++p) {
-        ArrayMap<S>(grad_x + p * channels, channels) =
-            ConstArrayMap<S>(grad_y + p * channels, channels) * map[p] + grad_mean[p] / S(channels);
-        grad_x[p * channels + argmax[p]] += grad_max[p];
-    }
+    mean_max_backward_along_rows(grad_y, map, grad_mean, grad_max, argmax, pixels, channels, grad_x);
 }
 
 }  // namespace seattn::detail

@@ -71,28 +71,46 @@ void channel_gate_gradient(const S* grad_y, const S* x, Index channels, Index pi
         total += ConstArrayMap<S>(grad_y + p * stride, channels) * ConstArrayMap<S>(x + p * stride, channels);
 }
 
+/// dL/dx where x (`rows` contiguous rows of `length`) feeds y = x * gate[r] and a mean and a
+/// max along each row: grad_y * gate[r] + grad_mean[r] / length, plus grad_max[r] (may be
+/// null) at the row's arg-max argmax[r]. grad_x may be grad_y itself.
+template <class S>
+void mean_max_backward_along_rows(const S* grad_y, const S* gate, const S* grad_mean, const S* grad_max,
+                                  const Index* argmax, Index rows, Index length, S* grad_x) {
+    for (Index r = 0; r < rows; ++r) {
+        ArrayMap<S>(grad_x + r * length, length) =
+            ConstArrayMap<S>(grad_y + r * length, length) * gate[r] + grad_mean[r] / S(length);
+        if (grad_max) grad_x[r * length + argmax[r]] += grad_max[r];
+    }
+}
+
+/// dL/dx where x (`rows` rows of `length`, `stride` apart) feeds y = x * gate[i] and a mean
+/// and a max across the rows: grad_y * gate[i] + grad_mean[i] / rows, plus grad_max[i] (may
+/// be null) in the arg-max row argmax[i]. grad_x may be grad_y itself.
+template <class S>
+void mean_max_backward_across_rows(const S* grad_y, const S* gate, const S* grad_mean, const S* grad_max,
+                                   const Index* argmax, Index rows, Index length, Index stride, S* grad_x) {
+    ConstArrayMap<S> scale(gate, length), spread(grad_mean, length);
+    for (Index r = 0; r < rows; ++r)
+        ArrayMap<S>(grad_x + r * stride, length) =
+            ConstArrayMap<S>(grad_y + r * stride, length) * scale + spread / S(rows);
+    if (grad_max)
+        for (Index i = 0; i < length; ++i) grad_x[argmax[i] * stride + i] += grad_max[i];
+}
+
 /// grad_x = grad_y * gate[c] + grad_mean[c] / pixels, plus grad_max[c] at channel c's
 /// arg-max pixel, for NCHW channels. grad_x may be grad_y itself.
 template <class S>
 void squeeze_backward(const S* grad_y, const S* gates, const S* grad_mean, const S* grad_max, const Index* argmax,
                       Index channels, Index pixels, Index, NCHW, S* grad_x) {
-    for (Index c = 0; c < channels; ++c) {
-        ArrayMap<S>(grad_x + c * pixels, pixels) =
-            ConstArrayMap<S>(grad_y + c * pixels, pixels) * gates[c] + grad_mean[c] / S(pixels);
-        if (grad_max) grad_x[c * pixels + argmax[c]] += grad_max[c];
-    }
+    mean_max_backward_along_rows(grad_y, gates, grad_mean, grad_max, argmax, channels, pixels, grad_x);
 }
 
 /// The same for NHWC channels.
 template <class S>
 void squeeze_backward(const S* grad_y, const S* gates, const S* grad_mean, const S* grad_max, const Index* argmax,
                       Index channels, Index pixels, Index stride, NHWC, S* grad_x) {
-    ConstArrayMap<S> gate(gates, channels), spread(grad_mean, channels);
-    for (Index p = 0; p < pixels; ++p)
-        ArrayMap<S>(grad_x + p * stride, channels) =
-            ConstArrayMap<S>(grad_y + p * stride, channels) * gate + spread / S(pixels);
-    if (grad_max)
-        for (Index c = 0; c < channels; ++c) grad_x[argmax[c] * stride + c] += grad_max[c];
+    mean_max_backward_across_rows(grad_y, gates, grad_mean, grad_max, argmax, pixels, channels, stride, grad_x);
 }
 
 }  // namespace seattn::detail
