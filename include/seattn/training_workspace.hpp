@@ -16,13 +16,6 @@ template <class, class, class>
 class Trainable;
 }  // namespace detail
 
-template <class Scalar, class Layout>
-class SEBlock;
-template <class Scalar, class Layout>
-class SpatialAttention;
-template <class Scalar, class Layout>
-class CBAM;
-
 /// Memory of one training step: forward_train stores a copy of the input and every
 /// intermediate the backward needs (pooled vectors, hidden activations, pre-gate logits,
 /// gates, arg-max positions of max pooling, channel-pooled maps); backward reads them.
@@ -31,12 +24,8 @@ class CBAM;
 template <class Scalar>
 class TrainingWorkspace : public WorkspaceBase<Scalar> {
 public:
-    /// Single-threaded workspace.
-    TrainingWorkspace() = default;
-
-    /// Workspace whose passes split the batch over `pool`'s threads and the calling thread;
-    /// the pool must outlive the passes.
-    explicit TrainingWorkspace(Eigen::ThreadPoolInterface* pool) : WorkspaceBase<Scalar>(pool) {}
+    /// Single-threaded, or on a pool that splits the batch (WorkspaceBase).
+    using WorkspaceBase<Scalar>::WorkspaceBase;
 
     /// Channel weights (N x C, in [0, 1]) of the last forward_train; throws std::logic_error
     /// when it had no channel attention.

@@ -13,13 +13,6 @@
 
 namespace seattn {
 
-template <class Scalar, class Layout>
-class SEBlock;
-template <class Scalar, class Layout>
-class SpatialAttention;
-template <class Scalar, class Layout>
-class CBAM;
-
 /// Reusable scratch memory for forward passes: once it has seen the largest shape, a
 /// forward through it allocates nothing. It also keeps the attention of the last input
 /// (channel weights, spatial map) and names the thread pool the pass runs on.
@@ -27,12 +20,8 @@ class CBAM;
 template <class Scalar>
 class Workspace : public WorkspaceBase<Scalar> {
 public:
-    /// Single-threaded workspace.
-    Workspace() = default;
-
-    /// Workspace whose forward passes split the batch and the pixels over `pool`'s threads
-    /// and the calling thread; the pool must outlive the passes.
-    explicit Workspace(Eigen::ThreadPoolInterface* pool) : WorkspaceBase<Scalar>(pool) {}
+    /// Single-threaded, or on a pool that splits the batch and the pixels (WorkspaceBase).
+    using WorkspaceBase<Scalar>::WorkspaceBase;
 
     /// Channel weights (N x C, in [0, 1]) of the last forward through this workspace;
     /// throws std::logic_error when that forward had no channel attention.

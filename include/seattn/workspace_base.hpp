@@ -13,20 +13,31 @@
 
 namespace seattn {
 
+// The blocks, which the workspaces let at their buffers.
+template <class Scalar, class Layout>
+class SEBlock;
+template <class Scalar, class Layout>
+class SpatialAttention;
+template <class Scalar, class Layout>
+class CBAM;
+
 /// Base of Workspace and TrainingWorkspace: the thread pool their passes run on, the shape
 /// of the last input and which attentions its forward computed.
 template <class Scalar>
 class WorkspaceBase {
 public:
+    /// Single-threaded workspace.
+    WorkspaceBase() = default;
+    /// Workspace whose passes split their work over `pool`'s threads and the calling
+    /// thread; the pool must outlive the passes.
+    explicit WorkspaceBase(Eigen::ThreadPoolInterface* pool) : pool_(pool) {}
+
     /// Thread pool the passes use (nullptr: the calling thread only).
     Eigen::ThreadPoolInterface* thread_pool() const { return pool_; }
     /// Sets the thread pool the following passes use; it must outlive them.
     void set_thread_pool(Eigen::ThreadPoolInterface* pool) { pool_ = pool; }
 
 protected:
-    WorkspaceBase() = default;
-    explicit WorkspaceBase(Eigen::ThreadPoolInterface* pool) : pool_(pool) {}
-
     /// `data` seen as N x `columns` (a per-sample vector of the channel attention); throws
     /// std::logic_error naming `what` when the last forward had no channel attention.
     Eigen::TensorMap<const ChannelWeights<Scalar>> channel_view(const Scalar* data, Index columns,
