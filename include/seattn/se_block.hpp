@@ -147,28 +147,17 @@ private:
 
     /// The squeeze of every piece on the pool, then the excitation of every sample.
     void excite_pieces(const Scalar* x, const detail::Shape& s, Index pieces, Workspace<Scalar>& ws) const {
-        const Index tasks = s.n * pieces;
-        detail::parallel_for(ws.pool_, tasks, [&](Index begin, Index end) {
+        detail::parallel_for(ws.pool_, s.n * pieces, [&](Index begin, Index end) {
             for (Index task = begin; task < end; ++task) squeeze_piece(x, s, task, pieces, ws);
         });
         for (Index n = 0; n < s.n; ++n) finish_sample_squeeze(s, n, pieces, ws);
         // The pieces share each sample's MLP too: its weights can outweigh the sample
         // (2048 channels: 2 MiB against 392 KiB), and a long step on one thread lets the
         // others fall asleep, which costs more to undo than the step itself.
-        detail::parallel_for(ws.pool_, tasks, [&](Index begin, Index end) {
-            for (Index task = begin; task < end; ++task) {
-                const Index piece = task % pieces;
-                excite_hidden(s, task / pieces, detail::piece_begin(reduced(), piece, pieces),
-                              detail::piece_begin(reduced(), piece + 1, pieces), ws);
-            }
-        });
-        detail::parallel_for(ws.pool_, tasks, [&](Index begin, Index end) {
-            for (Index task = begin; task < end; ++task) {
-                const Index piece = task % pieces;
-                excite_channels(s, task / pieces, detail::piece_begin(s.c, piece, pieces),
-                                detail::piece_begin(s.c, piece + 1, pieces), ws);
-            }
-        });
+        detail::for_each_piece(ws.pool_, s.n, reduced(), pieces,
+                               [&](Index n, Index begin, Index end) { excite_hidden(s, n, begin, end, ws); });
+        detail::for_each_piece(ws.pool_, s.n, s.c, pieces,
+                               [&](Index n, Index begin, Index end) { excite_channels(s, n, begin, end, ws); });
     }
 
     /// Squeeze of piece task % pieces of sample task / pieces into ws.

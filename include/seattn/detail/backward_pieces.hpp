@@ -2,7 +2,8 @@
 // Splitting each sample of a small batch into pieces, so that the per-element passes of a
 // training step keep every thread of the pool busy also for N = 1. Each piece is a range of
 // whole channels or whole pixels, whose results do not depend on where the ranges start:
-// any split, and so any thread count, gives bit-identical results.
+// any split, and so any thread count, gives bit-identical results. for_each_piece (in
+// parallel.hpp, which the forward shares) runs the pieces.
 
 #include <algorithm>
 
@@ -13,22 +14,9 @@
 
 namespace seattn::detail {
 
-/// Pieces per sample for n samples on `pool`: enough for every thread, at most `length`.
+/// Pieces per sample for n samples on `pool`: pieces_per_sample(pool, n), at most `length`.
 inline Index pieces_per_sample(Eigen::ThreadPoolInterface* pool, Index n, Index length) {
-    const Index threads = pool ? pool->NumThreads() + 1 : 1;
-    return std::max<Index>(1, std::min(length, (threads + n - 1) / n));
-}
-
-/// Calls f(sample, begin, end) for every sample in [0, n) and every piece [begin, end) of
-/// [0, length) in `pieces` near-equal ranges, over the pool's threads.
-template <class F>
-void for_each_piece(Eigen::ThreadPoolInterface* pool, Index n, Index length, Index pieces, const F& f) {
-    parallel_for(pool, n * pieces, [&](Index begin, Index end) {
-        for (Index task = begin; task < end; ++task) {
-            const Index sample = task / pieces, piece = task % pieces;
-            f(sample, length * piece / pieces, length * (piece + 1) / pieces);
-        }
-    });
+    return std::max<Index>(1, std::min(length, pieces_per_sample(pool, n)));
 }
 
 /// Offset of channel c of a sample with `pixels` pixels and `channels` channels.

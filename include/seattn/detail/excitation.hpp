@@ -22,14 +22,8 @@ struct Excitation {
     Index channels() const { return fc1_weight.cols(); }
     Index reduced() const { return fc1_weight.rows(); }
 
-    /// logits (+)= fc2(act(fc1(pooled))); `hidden` receives the activated hidden vector.
-    void logits(const S* pooled, S* hidden, S* out, bool accumulate) const {
-        hidden_rows(pooled, hidden, 0, reduced());
-        logit_rows(hidden, out, 0, channels(), accumulate);
-    }
-
     /// hidden[i] = act(fc1(pooled))[i] for i in [begin, end): a slice of fc1's rows, so
-    /// that threads can share one sample's excitation.
+    /// that threads can share one sample's excitation (logits follow from logit_rows).
     void hidden_rows(const S* pooled, S* hidden, Index begin, Index end) const {
         Eigen::Map<const Vector> z(pooled, channels());
         Eigen::Map<Vector> h(hidden + begin, end - begin);

@@ -62,4 +62,16 @@ inline Index pieces_per_sample(Eigen::ThreadPoolInterface* pool, Index n) {
 /// First index of piece `piece` when [0, total) is cut into `pieces` near-equal pieces.
 inline Index piece_begin(Index total, Index piece, Index pieces) { return total * piece / pieces; }
 
+/// Calls f(sample, begin, end) for every sample in [0, n) and every piece [begin, end) of
+/// [0, length) in `pieces` near-equal ranges, over the pool's threads.
+template <class F>
+void for_each_piece(Eigen::ThreadPoolInterface* pool, Index n, Index length, Index pieces, const F& f) {
+    parallel_for(pool, n * pieces, [&](Index begin, Index end) {
+        for (Index task = begin; task < end; ++task) {
+            const Index piece = task % pieces;
+            f(task / pieces, piece_begin(length, piece, pieces), piece_begin(length, piece + 1, pieces));
+        }
+    });
+}
+
 }  // namespace seattn::detail
