@@ -35,10 +35,12 @@ struct Size {
     int n, c, h, w;
 };
 
-// The last size is a single sample whose map is wide enough for NCHW row bands on every
-// pool (detail::min_band_plane_bytes), with fewer hidden units than pieces.
-const Size odd_sizes[] = {{1, 1, 1, 1}, {1, 3, 2, 3}, {3, 13, 5, 9}, {2, 37, 13, 7}, {1, 20, 1, 11}, {5, 9, 4, 4},
-                          {1, 10, 64, 130}};
+// The two sizes before the last have NHWC rows long enough that the spatial pass finishes
+// fewer rows at once than the conv computes at once (detail::rows_per_finish). The last
+// size is a single sample whose map is wide enough for NCHW row bands on every pool
+// (detail::min_band_plane_bytes), with fewer hidden units than pieces.
+const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},  {2, 37, 13, 7}, {1, 20, 1, 11},
+                          {5, 9, 4, 4},   {1, 160, 9, 33}, {1, 512, 9, 33}, {1, 10, 64, 130}};
 const int pool_sizes[] = {0, 1, 3, 7};
 
 seattn::SEConfig se_config(int c, bool with_max) {
@@ -95,6 +97,19 @@ TEST_CASE("the widest odd size is cut into pieces and NCHW row bands on every po
         CHECK(seattn::detail::spatial_bands<float>(&pool, shape, seattn::NCHW{}) == threads + 1);
         CHECK(seattn::detail::spatial_bands<double>(&pool, shape, seattn::NCHW{}) == threads + 1);
     }
+}
+
+TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv computes", "[kernels]") {
+    const auto rows_per_finish = [](const Size& size, auto scalar) {
+        return seattn::detail::rows_per_finish<decltype(scalar)>(seattn::detail::Shape{size.n, size.c, size.h, size.w},
+                                                                 spatial_config().kernel / 2);
+    };
+    const Size& longer = odd_sizes[std::size(odd_sizes) - 2];
+    const Size& shorter = odd_sizes[std::size(odd_sizes) - 3];
+    CHECK(rows_per_finish(longer, float()) == 1);
+    CHECK(rows_per_finish(longer, double()) == 1);
+    CHECK(rows_per_finish(shorter, float()) == seattn::detail::conv_block_rows);
+    CHECK(rows_per_finish(shorter, double()) == 3);
 }
 
 TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {

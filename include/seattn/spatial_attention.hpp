@@ -127,7 +127,8 @@ private:
     detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
                                              const Scalar* channel_weights, Workspace<Scalar>& ws) const {
         const Index bands = detail::spatial_bands<Scalar>(ws.pool_, s, Layout{});
-        ws.prepare_spatial(s, s.n * bands * detail::spatial_conv_scratch<Scalar>(s.w, config_.kernel));
+        const detail::PaddedMaps<Scalar> padding(2, s.h, s.w, config_.kernel);
+        ws.prepare_spatial(s, s.n * padding.size());
         detail::SpatialPass<Scalar> pass;
         pass.x = x;
         pass.y = y;
@@ -135,14 +136,14 @@ private:
         pass.channel_weights = channel_weights;
         pass.conv_weight = folded_weight_.data();
         pass.conv_bias = folded_bias_;
-        pass.kernel = config_.kernel;
         pass.max_first = config_.channel_pool == ChannelPoolOrder::max_avg;
         pass.gate = config_.gate;
         pass.mean = ws.map_mean_.data();
         pass.max = ws.map_max_.data();
         pass.logits = ws.spatial_logits_.data();
         pass.map = ws.spatial_map_.data();
-        pass.conv_scratch = ws.conv_scratch_.data();
+        pass.padding = padding;
+        pass.padded = ws.padded_maps_.data();
         pass.bands = bands;
         pass.streaming = detail::stream_output<Scalar>(s.size());
         return pass;

@@ -72,9 +72,9 @@ private:
         this->has_channel_ = true;
     }
 
-    void prepare_spatial(const detail::Shape& s, Index conv_scratch_size) {
+    void prepare_spatial(const detail::Shape& s, Index padded_maps_size) {
         this->shape_ = s;
-        conv_scratch_.resize(conv_scratch_size);
+        padded_maps_.resize(padded_maps_size);
         map_mean_.resize(s.n * s.pixels());
         map_max_.resize(s.n * s.pixels());
         spatial_logits_.resize(s.n * s.pixels());
@@ -93,8 +93,8 @@ private:
     // C values per piece of a sample (N x pieces x C) that threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
-    // Spatial attention, N x H x W, and the convolution's scratch for each task of the pass.
-    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, conv_scratch_;
+    // Spatial attention, N x H x W, and the convolution's zero-padded input maps.
+    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_;
 };
 
 }  // namespace seattn

@@ -40,7 +40,7 @@ struct SpatialPartial {
 template <class Layout, class S>
 void spatial_forward_train(Eigen::ThreadPoolInterface* pool, const SpatialParameters<S>& par, const S* x,
                            const S* channel_weights, const Shape& s, SpatialTape<S>& tape) {
-    const Index p = s.pixels(), k = par.kernel, pad_size = 2 * tape.padded_h * tape.padded_w;
+    const Index p = s.pixels();
     for_each_piece(pool, s.n, p, pieces_per_sample(pool, s.n, p), [&](Index n, Index begin, Index end) {
         S* first = tape.maps.data() + n * 2 * p + begin;
         S* second = first + p;
@@ -52,9 +52,10 @@ void spatial_forward_train(Eigen::ThreadPoolInterface* pool, const SpatialParame
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
             const S* first = tape.maps.data() + n * 2 * p;
-            S* padded = tape.padded.data() + n * pad_size;
-            pad_maps(first, first + p, s.h, s.w, k, padded);
-            conv_padded(padded, s.h, s.w, par.weight, par.bias, k, tape.conv.data() + n * p);
+            const S* maps[2] = {first, first + p};
+            S* padded = tape.padded.data() + n * tape.padding.size();
+            pad_rows(maps, tape.padding, 0, s.h, padded);
+            spatial_conv_rows(padded, tape.padding, par.weight, par.bias, 0, s.h, tape.conv.data() + n * p);
             for (Index i = n * p; i < (n + 1) * p; ++i) {
                 const S u = tape.conv[i];
                 tape.logits[i] = par.batchnorm ? (u - par.bn_mean) * par.bn_inv_std * par.bn_weight + par.bn_bias : u;
@@ -70,7 +71,7 @@ template <class Layout, class S>
 void spatial_backward(Eigen::ThreadPoolInterface* pool, const SpatialParameters<S>& par, const S* x,
                       const S* channel_weights, const S* grad_y, S* grad_x, const Shape& s, SpatialTape<S>& tape) {
     const Index p = s.pixels(), k = par.kernel, psize = tape.partial_size();
-    const Index pad_size = tape.padded_h * tape.padded_w, pieces = pieces_per_sample(pool, s.n, p);
+    const Index pieces = pieces_per_sample(pool, s.n, p);
     const SpatialPartial at(k);
     const S bn_scale = par.bn_inv_std * par.bn_weight;
     for_each_piece(pool, s.n, p, pieces, [&](Index n, Index begin, Index end) {
@@ -99,10 +100,10 @@ void spatial_backward(Eigen::ThreadPoolInterface* pool, const SpatialParameters<
                 bias += grad_conv[i];
             }
             partial[at.conv_bias] = bias, partial[at.bn_weight] = bn_weight, partial[at.bn_bias] = bn_bias;
-            conv_weight_gradient(tape.padded.data() + n * 2 * pad_size, grad_conv, s.h, s.w, k, partial);
+            conv_weight_gradient(tape.padded.data() + n * tape.padding.size(), tape.padding, grad_conv, partial);
             S* grad_first = tape.grad_maps.data() + n * 2 * p;
-            conv_input_gradient(grad_conv, s.h, s.w, par.weight, k, tape.grad_padded.data() + n * pad_size, grad_first,
-                                grad_first + p);
+            conv_input_gradient(grad_conv, tape.grad_padding, par.weight,
+                                tape.grad_padded.data() + n * tape.grad_padding.size(), grad_first, grad_first + p);
         }
     });
     for_each_piece(pool, s.n, p, pieces, [&](Index n, Index begin, Index end) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "shape.hpp"
+#include "spatial_conv.hpp"
 
 namespace seattn::detail {
 
@@ -41,18 +42,19 @@ struct ChannelTape {
 };
 
 /// Spatial attention (channel pool, conv, optional BatchNorm, gate) of a batch. The conv
-/// reads zero-padded copies of the two pooled maps: padded_h x padded_w each.
+/// reads zero-padded copies of the two pooled maps (`padding`).
 template <class S>
 struct SpatialTape {
-    Index kernel = 1, padded_h = 0, padded_w = 0;
+    Index kernel = 1;
+    PaddedMaps<S> padding, grad_padding;  // two maps per sample; one
     std::vector<Index> argmax;     // N x P: channel index of each pixel's max
     std::vector<S> maps;           // N x 2 x P: the pooled maps in the conv's input order
-    std::vector<S> padded;         // N x 2 x padded_h x padded_w
+    std::vector<S> padded;         // N x padding.size()
     std::vector<S> conv;           // N x P: conv output u (before the BatchNorm)
     std::vector<S> logits;         // N x P: pre-gate logits v = bn(u), or u without BatchNorm
     std::vector<S> gates;          // N x P: spatial map
     std::vector<S> grad_conv;      // N x P: dL/du
-    std::vector<S> grad_padded;    // N x padded_h x padded_w: dL/du zero-padded
+    std::vector<S> grad_padded;    // N x grad_padding.size(): dL/du zero-padded
     std::vector<S> grad_maps;      // N x 2 x P
     std::vector<S> partials;       // N x partial_size(): per-sample parameter gradients
 
@@ -61,17 +63,17 @@ struct SpatialTape {
 
     void prepare(const Shape& s, Index k) {
         kernel = k;
-        padded_h = s.h + k - 1;
-        padded_w = s.w + k - 1;
-        const Index p = s.pixels(), pad_size = padded_h * padded_w;
+        padding = PaddedMaps<S>(2, s.h, s.w, k);
+        grad_padding = PaddedMaps<S>(1, s.h, s.w, k);
+        const Index p = s.pixels();
         argmax.resize(s.n * p);
         maps.resize(s.n * 2 * p);
-        padded.resize(s.n * 2 * pad_size);
+        padded.resize(s.n * padding.size());
         conv.resize(s.n * p);
         logits.resize(s.n * p);
         gates.resize(s.n * p);
         grad_conv.resize(s.n * p);
-        grad_padded.resize(s.n * pad_size);
+        grad_padded.resize(s.n * grad_padding.size());
         grad_maps.resize(s.n * 2 * p);
         partials.resize(s.n * partial_size());
     }

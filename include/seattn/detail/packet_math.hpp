@@ -4,6 +4,8 @@
 // rows of a few dozen values, where that peeling costs more than the vector body.
 
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include <Eigen/Core>
 
@@ -13,6 +15,17 @@ namespace seattn::detail {
 
 template <class S>
 using Packet = typename Eigen::internal::packet_traits<S>::type;
+
+/// Calls f(std::integral_constant<int, i>) for i = 0 .. N - 1, unrolled at compile time:
+/// arrays of packets indexed only by such constants can live in registers.
+template <class F, int... I>
+void unroll_sequence(F& f, std::integer_sequence<int, I...>) {
+    (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, class F>
+void unroll(F&& f) {
+    unroll_sequence(f, std::make_integer_sequence<int, N>{});
+}
 
 /// Values per packet of S.
 template <class S>

@@ -25,11 +25,11 @@ struct SpatialPass {
     const S* channel_weights = nullptr;  // N x C applied to x before pooling (CBAM), or null
     const S* conv_weight = nullptr;      // [2, k, k], BatchNorm folded in
     S conv_bias = 0;
-    Index kernel = 1;
     bool max_first = false;              // the conv's map 0 is the max (ChannelPoolOrder::max_avg)
     Gate gate = Gate::sigmoid;
     S *mean = nullptr, *max = nullptr, *logits = nullptr, *map = nullptr;  // N x H x W each
-    S* conv_scratch = nullptr;           // spatial_conv_scratch values per task
+    PaddedMaps<S> padding;               // the conv's input maps of one sample, in conv order
+    S* padded = nullptr;                 // N x padding.size()
     Index bands = 1;                     // bands of rows per sample, one task each
     bool streaming = false;              // write y with streaming stores (stream_output)
 };
@@ -39,6 +39,20 @@ struct SpatialPass {
 /// whole band at once keeps the reads sequential.
 inline Index rows_per_step(NCHW, Index band_rows) { return band_rows; }
 inline Index rows_per_step(NHWC, Index) { return 1; }
+
+/// Bytes of x the pass may leave between pooling a row and scaling it: the conv window's
+/// k / 2 rows and the rows finished at once. Half the L2 of the benchmark machine, so that
+/// scaling a row still finds it there.
+constexpr Index pending_x_bytes = Index(256) << 10;
+
+/// Rows to finish at once: as many as the conv computes at once (conv_block_rows), unless
+/// the rows of x pending then would exceed pending_x_bytes. An NCHW band is pooled in one
+/// step, so this only matters to NHWC.
+template <class S>
+Index rows_per_finish(const Shape& s, Index pad) {
+    const Index row_bytes = s.w * s.c * Index(sizeof(S));
+    return std::clamp(pending_x_bytes / row_bytes - pad, Index(1), Index(conv_block_rows));
+}
 
 /// Shortest run of one channel plane, in bytes, an NCHW band may cover. Neighbouring bands
 /// share a cache line of y in every plane, which their threads then write in turn; on maps
@@ -66,44 +80,51 @@ inline std::pair<Index, Index> rows_finished_in_band(Index r0, Index r1, Index h
     return {first, end};
 }
 
+/// Copies the pooled rows [row_begin, row_end) of sample n into its padded conv input.
+template <class S>
+void pad_pooled_rows(const SpatialPass<S>& p, Index n, Index row_begin, Index row_end) {
+    const Index at = n * p.shape.pixels();
+    const S* maps[2] = {(p.max_first ? p.max : p.mean) + at, (p.max_first ? p.mean : p.max) + at};
+    pad_rows(maps, p.padding, row_begin, row_end, p.padded + n * p.padding.size());
+}
+
 /// Conv, gate and (when the pass has an output) scaling of rows [row_begin, row_end) of
-/// sample `n`, whose pooled rows within k/2 must be ready.
+/// sample `n`, whose padded rows within k/2 must be ready.
 template <class Layout, class S>
-void finish_spatial_rows(const SpatialPass<S>& p, Index task, Index row_begin, Index row_end) {
+void finish_spatial_rows(const SpatialPass<S>& p, Index n, Index row_begin, Index row_end) {
     const Shape& s = p.shape;
-    const Index n = task / p.bands, at = n * s.pixels();
-    S* scratch = p.conv_scratch + task * spatial_conv_scratch<S>(s.w, p.kernel);
-    const S* first = (p.max_first ? p.max : p.mean) + at;
-    const S* second = (p.max_first ? p.mean : p.max) + at;
-    for (Index row = row_begin; row < row_end; ++row) {
-        S* logits = p.logits + at + row * s.w;
-        spatial_conv_row(first, second, s.h, s.w, p.conv_weight, p.conv_bias, p.kernel, row, scratch, logits);
-        apply_gate(p.gate, logits, s.w, p.map + at + row * s.w);
-    }
+    const Index at = n * s.pixels() + row_begin * s.w, count = (row_end - row_begin) * s.w;
+    spatial_conv_rows(p.padded + n * p.padding.size(), p.padding, p.conv_weight, p.conv_bias, row_begin, row_end,
+                      p.logits + at);
+    apply_gate(p.gate, p.logits + at, count, p.map + at);
     if (p.y)
         scale_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row_begin, row_end, Layout{},
-                   p.channel_weights ? p.channel_weights + n * s.c : nullptr, p.map + at + row_begin * s.w,
+                   p.channel_weights ? p.channel_weights + n * s.c : nullptr, p.map + at,
                    p.y + n * s.sample_size(), p.streaming);
 }
 
 /// First phase of band task `task` (sample task / bands): pools the band's rows and finishes
-/// each row whose conv window lies in the band as soon as the window is pooled.
+/// the rows whose conv window lies in the band soon after the window is pooled, in groups of
+/// rows_per_finish.
 template <class Layout, class S>
 void pool_spatial_band(const SpatialPass<S>& p, Index task) {
     const Shape& s = p.shape;
-    const Index n = task / p.bands, band = task % p.bands, pad = p.kernel / 2;
+    const Index n = task / p.bands, band = task % p.bands, pad = p.padding.k / 2;
     const Index r0 = piece_begin(s.h, band, p.bands), r1 = piece_begin(s.h, band + 1, p.bands);
     const auto own = rows_finished_in_band(r0, r1, s.h, pad);
     const Index at = n * s.pixels(), step = rows_per_step(Layout{}, r1 - r0);
     const S* weights = p.channel_weights ? p.channel_weights + n * s.c : nullptr;
+    const Index finish_rows = rows_per_finish<S>(s, pad);
     Index next = own.first;
     for (Index row = r0; row < r1; row += step) {
         const Index pooled_end = std::min(r1, row + step);
         channel_pool_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row, pooled_end, Layout{}, weights,
                           p.mean + at + row * s.w, p.max + at + row * s.w);
+        pad_pooled_rows(p, n, row, pooled_end);
         Index ready = next;
         while (ready < own.second && std::min(s.h - 1, ready + pad) < pooled_end) ++ready;
-        if (ready > next) finish_spatial_rows<Layout>(p, task, next, ready);
+        if (ready == next || (ready - next < finish_rows && ready < own.second)) continue;
+        finish_spatial_rows<Layout>(p, n, next, ready);
         next = ready;
     }
 }
@@ -112,11 +133,11 @@ void pool_spatial_band(const SpatialPass<S>& p, Index task) {
 /// window reaches into a neighbouring band.
 template <class Layout, class S>
 void finish_spatial_band(const SpatialPass<S>& p, Index task) {
-    const Index band = task % p.bands, h = p.shape.h;
+    const Index n = task / p.bands, band = task % p.bands, h = p.shape.h;
     const Index r0 = piece_begin(h, band, p.bands), r1 = piece_begin(h, band + 1, p.bands);
-    const auto own = rows_finished_in_band(r0, r1, h, p.kernel / 2);
-    if (own.first > r0) finish_spatial_rows<Layout>(p, task, r0, own.first);
-    if (r1 > own.second) finish_spatial_rows<Layout>(p, task, own.second, r1);
+    const auto own = rows_finished_in_band(r0, r1, h, p.padding.k / 2);
+    if (own.first > r0) finish_spatial_rows<Layout>(p, n, r0, own.first);
+    if (r1 > own.second) finish_spatial_rows<Layout>(p, n, own.second, r1);
 }
 
 /// Runs the pass over the batch on `pool`'s threads and the calling one.

@@ -27,24 +27,36 @@ bool stream_output(Index elements) {
     return elements * Index(sizeof(S)) >= streaming_output_bytes;
 }
 
-/// Values written per streamed chunk, computed into a buffer that stays in L1.
-constexpr Index stream_chunk = 512;
+/// Writes packet v to y, which must be aligned to the packet's size, with a plain store
+/// where the target has no streaming store for it.
+template <class S, class P>
+void stream_packet(S* y, const P& v) {
+    store_packet(y, v);
+}
 
-/// Copies n values to y with streaming stores where the target has them (plain ones else).
-template <class S>
-void stream_copy(const S* values, S* y, Index n) {
-    Index i = 0;
-#if defined(__SSE2__)
-    constexpr Index lanes = 16 / Index(sizeof(S));
-    for (; i < n && reinterpret_cast<std::uintptr_t>(y + i) % 16 != 0; ++i) y[i] = values[i];
-    for (; i + lanes <= n; i += lanes) {
-        if constexpr (std::is_same<S, float>::value)
-            _mm_stream_ps(y + i, _mm_loadu_ps(values + i));
-        else
-            _mm_stream_pd(y + i, _mm_loadu_pd(values + i));
-    }
+// Streaming stores of the packets' full width: on the benchmark machine, half-width ones
+// took 1.4x as long to write a 24 MiB output.
+#if defined(__AVX512F__)
+inline void stream_packet(float* y, const __m512& v) { _mm512_stream_ps(y, v); }
+inline void stream_packet(double* y, const __m512d& v) { _mm512_stream_pd(y, v); }
 #endif
-    for (; i < n; ++i) y[i] = values[i];
+#if defined(__AVX__)
+inline void stream_packet(float* y, const __m256& v) { _mm256_stream_ps(y, v); }
+inline void stream_packet(double* y, const __m256d& v) { _mm256_stream_pd(y, v); }
+#endif
+#if defined(__SSE2__)
+inline void stream_packet(float* y, const __m128& v) { _mm_stream_ps(y, v); }
+inline void stream_packet(double* y, const __m128d& v) { _mm_stream_pd(y, v); }
+#endif
+
+/// y[i] = scalar_at(i) for i in [0, n), written from y's first packet-aligned element on as
+/// streaming stores of packet_at(i), the packet of values i, i + 1, ...
+template <class S, class ScalarAt, class PacketAt>
+void stream_values(S* y, Index n, ScalarAt scalar_at, PacketAt packet_at) {
+    Index i = 0;
+    for (; i < n && reinterpret_cast<std::uintptr_t>(y + i) % sizeof(Packet<S>) != 0; ++i) y[i] = scalar_at(i);
+    for (; i + lanes<S> <= n; i += lanes<S>) stream_packet(y + i, packet_at(i));
+    for (; i < n; ++i) y[i] = scalar_at(i);
 }
 
 /// Orders this thread's streaming stores before whatever it does next (e.g. signalling
@@ -55,28 +67,24 @@ inline void stream_fence() {
 #endif
 }
 
-/// y[0, n) = x * factor, with streaming stores when `streaming` (through a small buffer).
+/// y[0, n) = x * factor, with streaming stores when `streaming`.
 template <class S>
 void store_scaled(const S* x, S factor, S* y, Index n, bool streaming) {
     if (!streaming) return multiply(x, factor, y, n);
-    alignas(64) S buffer[stream_chunk];
-    for (Index i = 0; i < n; i += stream_chunk) {
-        const Index len = std::min(stream_chunk, n - i);
-        multiply(x + i, factor, buffer, len);
-        stream_copy(buffer, y + i, len);
-    }
+    const Packet<S> f = Eigen::internal::pset1<Packet<S>>(factor);
+    stream_values(
+        y, n, [&](Index i) { return x[i] * factor; },
+        [&](Index i) { return Eigen::internal::pmul(load(x + i), f); });
 }
 
 /// y[0, n) = x * (factors * factor), with streaming stores when `streaming`.
 template <class S>
 void store_scaled(const S* x, const S* factors, S factor, S* y, Index n, bool streaming) {
     if (!streaming) return multiply(x, factors, factor, y, n);
-    alignas(64) S buffer[stream_chunk];
-    for (Index i = 0; i < n; i += stream_chunk) {
-        const Index len = std::min(stream_chunk, n - i);
-        multiply(x + i, factors + i, factor, buffer, len);
-        stream_copy(buffer, y + i, len);
-    }
+    const Packet<S> f = Eigen::internal::pset1<Packet<S>>(factor);
+    stream_values(
+        y, n, [&](Index i) { return x[i] * (factors[i] * factor); },
+        [&](Index i) { return Eigen::internal::pmul(load(x + i), Eigen::internal::pmul(load(factors + i), f)); });
 }
 
 }  // namespace seattn::detail
