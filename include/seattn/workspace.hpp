@@ -88,8 +88,8 @@ private:
     }
 
     Index reduced_ = 0;
-    // Channel attention, N x C; hidden is N x reduced for the mean path, then N x reduced
-    // for the max path when there is one. The piece buffers and the squeeze scratch hold
+    // Channel attention, N x C; hidden is N x reduced for the mean path, then, when there
+    // is a max path, N x reduced for the sum of both paths' hidden units. The piece buffers and the squeeze scratch hold
     // C values per piece of a sample (N x pieces x C) that threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;

@@ -1,6 +1,8 @@
 #pragma once
 // Excitation: the two-layer MLP that maps a pooled channel vector to channel logits.
 
+#include <algorithm>
+
 #include <Eigen/Core>
 
 #include "../config.hpp"
@@ -22,25 +24,35 @@ struct Excitation {
     Index channels() const { return fc1_weight.cols(); }
     Index reduced() const { return fc1_weight.rows(); }
 
-    /// hidden[i] = act(fc1(pooled))[i] for i in [begin, end): a slice of fc1's rows, so
-    /// that threads can share one sample's excitation (logits follow from logit_rows).
-    void hidden_rows(const S* pooled, S* hidden, Index begin, Index end) const {
-        Eigen::Map<const Vector> z(pooled, channels());
-        Eigen::Map<Vector> h(hidden + begin, end - begin);
-        h.noalias() = fc1_weight.middleRows(begin, end - begin) * z;
-        h += fc1_bias.segment(begin, end - begin);
-        for (Index i = 0; i < h.size(); ++i) h[i] = apply_activation(activation, h[i]);
+    /// Rows of fc1 per block in hidden_rows: 64 KiB of float weights at 1024 channels, so
+    /// that a block is still in L1 or L2 when the second path reads it.
+    static constexpr Index rows_per_block = 16;
+
+    /// hidden_p[i] = act(fc1(pooled_p))[i] for i in [begin, end) and each path p < paths
+    /// (one or two pooled vectors, e.g. CBAM's mean and max): a slice of fc1's rows, so that
+    /// threads can share one sample's excitation. A block of rows serves every path before
+    /// the next is read: fc1 can outweigh the activations (2 MiB at 2048 channels), and is
+    /// then read from memory once, not once per path.
+    void hidden_rows(const S* const* pooled, S* const* hidden, Index paths, Index begin, Index end) const {
+        const Index block = paths == 1 ? std::max(Index(1), end - begin) : rows_per_block;
+        for (Index row = begin; row < end; row += block) {
+            const Index rows = std::min(block, end - row);
+            for (Index p = 0; p < paths; ++p) {
+                Eigen::Map<Vector> h(hidden[p] + row, rows);
+                h.noalias() = fc1_weight.middleRows(row, rows) * Eigen::Map<const Vector>(pooled[p], channels());
+                h += fc1_bias.segment(row, rows);
+                for (Index i = 0; i < rows; ++i) h[i] = apply_activation(activation, h[i]);
+            }
+        }
     }
 
-    /// out[c] (+)= fc2(hidden)[c] for c in [begin, end), a slice of fc2's rows.
-    void logit_rows(const S* hidden, S* out, Index begin, Index end, bool accumulate) const {
-        Eigen::Map<const Vector> h(hidden, reduced());
+    /// out[c] = fc2(hidden)[c] + (paths - 1) * fc2_bias[c] for c in [begin, end), a slice of
+    /// fc2's rows: with `hidden` the sum of `paths` paths' hidden vectors, the sum of their
+    /// logits, reading fc2 once (fc2 is linear).
+    void logit_rows(const S* hidden, Index paths, S* out, Index begin, Index end) const {
         Eigen::Map<Vector> e(out + begin, end - begin);
-        if (accumulate)
-            e.noalias() += fc2_weight.middleRows(begin, end - begin) * h;
-        else
-            e.noalias() = fc2_weight.middleRows(begin, end - begin) * h;
-        e += fc2_bias.segment(begin, end - begin);
+        e.noalias() = fc2_weight.middleRows(begin, end - begin) * Eigen::Map<const Vector>(hidden, reduced());
+        e += S(paths) * fc2_bias.segment(begin, end - begin);
     }
 };
 
