@@ -28,8 +28,7 @@ template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    for (Index p = begin; p < end; ++p)
-        store_scaled(x + p * channels, channel_weights, S(1), y + p * channels, channels, streaming);
+    store_scaled_pixels(x + begin * channels, channel_weights, channels, end - begin, y + begin * channels, streaming);
     if (streaming) stream_fence();
 }
 

@@ -87,4 +87,32 @@ void store_scaled(const S* x, const S* factors, S factor, S* y, Index n, bool st
         [&](Index i) { return Eigen::internal::pmul(load(x + i), Eigen::internal::pmul(load(factors + i), f)); });
 }
 
+/// y[p, c] = x[p, c] * factors[c] for `pixels` pixels of `channels` contiguous values (an
+/// NHWC run), with streaming stores when Streaming. One loop over the whole run: a call per
+/// pixel, with its own alignment check, measured slower on 64 channels.
+template <bool Streaming, class S>
+void store_scaled_run(const S* x, const S* factors, Index channels, Index pixels, S* y) {
+    constexpr Index L = lanes<S>;
+    for (Index p = 0; p < pixels; ++p, x += channels, y += channels)
+        for (Index i = 0; i < channels; i += L) {
+            const Packet<S> v = Eigen::internal::pmul(load(x + i), load(factors + i));
+            if constexpr (Streaming)
+                stream_packet(y + i, v);
+            else
+                store_packet(y + i, v);
+        }
+}
+
+/// y[p, c] = x[p, c] * factors[c] for `pixels` pixels of `channels` contiguous values, with
+/// streaming stores when `streaming`.
+template <class S>
+void store_scaled_pixels(const S* x, const S* factors, Index channels, Index pixels, S* y, bool streaming) {
+    const bool whole_packets = channels % lanes<S> == 0;
+    const bool aligned = reinterpret_cast<std::uintptr_t>(y) % sizeof(Packet<S>) == 0;
+    if (whole_packets && !streaming) return store_scaled_run<false>(x, factors, channels, pixels, y);
+    if (whole_packets && aligned) return store_scaled_run<true>(x, factors, channels, pixels, y);
+    for (Index p = 0; p < pixels; ++p)
+        store_scaled(x + p * channels, factors, S(1), y + p * channels, channels, streaming);
+}
+
 }  // namespace seattn::detail
