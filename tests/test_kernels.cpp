@@ -157,28 +157,33 @@ TEMPLATE_TEST_CASE("CBAM kernels at odd sizes and thread counts match the refere
 TEMPLATE_TEST_CASE("outputs large enough for streaming stores equal the per-sample results", "[kernels]",
                    (support::Variant<float, seattn::NCHW>), (support::Variant<float, seattn::NHWC>)) {
     using L = typename TestType::Layout;
-    // 3 samples of 64 x 160 x 160 floats: the batch passes the streaming threshold, one
-    // sample alone does not, and single-threaded both run the same arithmetic.
-    constexpr int n = 3, c = 64, h = 160, w = 160;
-    REQUIRE(seattn::detail::stream_output<float>(Eigen::Index(n) * c * h * w));
-    REQUIRE_FALSE(seattn::detail::stream_output<float>(Eigen::Index(c) * h * w));
-    const seattn::CBAM<float, L> cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, 8);
-    const seattn::SEBlock<float, L> se(se_config(c, false), 9);
-    support::T4<float> x = std::is_same<L, seattn::NCHW>::value ? support::T4<float>(n, c, h, w)
-                                                               : support::T4<float>(n, h, w, c);
-    x.setRandom();
-    for (int block = 0; block < 2; ++block) {
-        auto run = [&](const support::T4<float>& in) { return block ? cbam.forward(in) : se.forward(in); };
-        const support::T4<float> batch = run(x);
-        for (int i = 0; i < n; ++i) {
-            const support::T4<float> sample = x.slice(Eigen::array<Eigen::Index, 4>{i, 0, 0, 0},
-                                                      Eigen::array<Eigen::Index, 4>{1, x.dimension(1), x.dimension(2),
-                                                                                    x.dimension(3)});
-            const support::T4<float> expected = run(sample);
-            const support::T4<float> actual = batch.slice(
-                Eigen::array<Eigen::Index, 4>{i, 0, 0, 0},
-                Eigen::array<Eigen::Index, 4>{1, x.dimension(1), x.dimension(2), x.dimension(3)});
-            support::require_close(actual, expected, 0);
+    // 3 samples of C x 160 x 160 floats: the batch passes the streaming threshold, one sample
+    // alone does not, and single-threaded both run the same arithmetic. 61 channels leave
+    // NHWC pixels that start off a packet boundary.
+    constexpr int n = 3, h = 160, w = 160;
+    for (const int c : {64, 61}) {
+        INFO("C=" << c);
+        REQUIRE(seattn::detail::stream_output<float>(Eigen::Index(n) * c * h * w));
+        REQUIRE_FALSE(seattn::detail::stream_output<float>(Eigen::Index(c) * h * w));
+        const seattn::CBAM<float, L> cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, 8);
+        const seattn::SEBlock<float, L> se(se_config(c, false), 9);
+        const seattn::SpatialAttention<float, L> spatial(spatial_config(), 10);
+        support::T4<float> x = std::is_same<L, seattn::NCHW>::value ? support::T4<float>(n, c, h, w)
+                                                                   : support::T4<float>(n, h, w, c);
+        x.setRandom();
+        for (int block = 0; block < 3; ++block) {
+            INFO("block " << block);
+            auto run = [&](const support::T4<float>& in) {
+                return block == 0 ? se.forward(in) : block == 1 ? spatial.forward(in) : cbam.forward(in);
+            };
+            const support::T4<float> batch = run(x);
+            for (int i = 0; i < n; ++i) {
+                const Eigen::array<Eigen::Index, 4> start{i, 0, 0, 0};
+                const Eigen::array<Eigen::Index, 4> extent{1, x.dimension(1), x.dimension(2), x.dimension(3)};
+                const support::T4<float> expected = run(x.slice(start, extent));
+                const support::T4<float> actual = batch.slice(start, extent);
+                support::require_close(actual, expected, 0);
+            }
         }
     }
 }

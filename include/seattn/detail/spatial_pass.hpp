@@ -1,7 +1,7 @@
 #pragma once
 // The fused spatial pass of SpatialAttention and CBAM: channel pooling, convolution, gate and
-// the final scaling, row by row. A row is scaled as soon as the k/2 rows below it are pooled,
-// so the scaling reads x while the pooling's read of it is still cached.
+// the final scaling, in bands of rows. A row is scaled soon after the k/2 rows below it are
+// pooled, so the scaling reads x while the pooling's read of it is still cached.
 
 #include <algorithm>
 #include <utility>
