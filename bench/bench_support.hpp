@@ -73,7 +73,8 @@ std::string case_name(const Dims& d, int threads) {
     return layout + ":" + d.name() + ":t" + std::to_string(threads);
 }
 
-/// Registers `f` as benchmark `name`, in wall-clock microseconds: the caller's CPU time misses the pool's work.
+/// Registers `f` as benchmark `name`, in wall-clock microseconds: the caller's CPU time
+/// misses the pool's work.
 template <class F>
 void register_benchmark(const std::string& name, F&& f) {
     benchmark::RegisterBenchmark(name.c_str(), std::forward<F>(f))->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -184,10 +184,13 @@ private:
                                ws.piece_sum_.data() + at * pieces, max ? ws.piece_max_.data() + at * pieces : nullptr);
     }
 
+    /// Pooled vectors per sample the MLP maps: the mean, and the max when there is one (CBAM).
+    static Index pooled_paths(const Workspace<Scalar>& ws) { return ws.pooled_max_.empty() ? 1 : 2; }
+
     /// Hidden units [begin, end) of sample n's MLP, for the mean and (CBAM) the max path; with
     /// a max path, its slot then holds the sum of both paths, which excite_channels needs.
     void excite_hidden(const detail::Shape& s, Index n, Index begin, Index end, Workspace<Scalar>& ws) const {
-        const Index at = n * s.c, paths = ws.pooled_max_.empty() ? 1 : 2;
+        const Index at = n * s.c, paths = pooled_paths(ws);
         const Scalar* pooled[2] = {ws.pooled_mean_.data() + at, paths == 2 ? ws.pooled_max_.data() + at : nullptr};
         Scalar* hidden[2] = {ws.hidden_.data() + n * reduced(),
                              paths == 2 ? ws.hidden_.data() + (s.n + n) * reduced() : nullptr};
@@ -198,7 +201,7 @@ private:
 
     /// Logits and gated weights of channels [begin, end) of sample n, summed over the paths.
     void excite_channels(const detail::Shape& s, Index n, Index begin, Index end, Workspace<Scalar>& ws) const {
-        const Index at = n * s.c, paths = ws.pooled_max_.empty() ? 1 : 2;
+        const Index at = n * s.c, paths = pooled_paths(ws);
         Scalar* logits = ws.channel_logits_.data() + at;
         mlp_.logit_rows(ws.hidden_.data() + ((paths - 1) * s.n + n) * reduced(), paths, logits, begin, end);
         for (Index c = begin; c < end; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);

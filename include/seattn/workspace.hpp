@@ -89,8 +89,9 @@ private:
 
     Index reduced_ = 0;
     // Channel attention, N x C; hidden is N x reduced for the mean path, then, when there
-    // is a max path, N x reduced for the sum of both paths' hidden units. The piece buffers and the squeeze scratch hold
-    // C values per piece of a sample (N x pieces x C) that threads squeeze on their own.
+    // is a max path, N x reduced for the sum of both paths' hidden units. The piece buffers
+    // and the squeeze scratch hold C values per piece of a sample (N x pieces x C) that
+    // threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
     // Spatial attention, N x H x W, and the convolution's zero-padded input maps.

@@ -127,7 +127,7 @@ struct SpatialGradientSlots {
 template <class S>
 void spatial_parameter_gradients(const Shape& s, const SpatialTape<S>& tape, const SpatialGradientSlots<S>& out) {
     const Index psize = tape.partial_size();
-    const SpatialPartial at(tape.kernel);
+    const SpatialPartial at(tape.padding.k);
     ArrayMap<S> weight(out.conv_weight, at.conv_bias);
     weight.setZero();
     S totals[3] = {S(0), S(0), S(0)};

@@ -45,8 +45,8 @@ struct ChannelTape {
 /// reads zero-padded copies of the two pooled maps (`padding`).
 template <class S>
 struct SpatialTape {
-    Index kernel = 1;
-    PaddedMaps<S> padding, grad_padding;  // two maps per sample; one
+    PaddedMaps<S> padding;       // of the two pooled maps of a sample; padding.k is the kernel
+    PaddedMaps<S> grad_padding;  // of a sample's dL/du
     std::vector<Index> argmax;     // N x P: channel index of each pixel's max
     std::vector<S> maps;           // N x 2 x P: the pooled maps in the conv's input order
     std::vector<S> padded;         // N x padding.size()
@@ -59,10 +59,9 @@ struct SpatialTape {
     std::vector<S> partials;       // N x partial_size(): per-sample parameter gradients
 
     /// conv weight [2, k, k], conv bias, bn weight, bn bias.
-    Index partial_size() const { return 2 * kernel * kernel + 3; }
+    Index partial_size() const { return 2 * padding.k * padding.k + 3; }
 
     void prepare(const Shape& s, Index k) {
-        kernel = k;
         padding = PaddedMaps<S>(2, s.h, s.w, k);
         grad_padding = PaddedMaps<S>(1, s.h, s.w, k);
         const Index p = s.pixels();
