@@ -28,7 +28,8 @@ template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    store_scaled_pixels(x + begin * channels, channel_weights, channels, end - begin, y + begin * channels, streaming);
+    store_scaled_pixels(x + begin * channels, channel_weights, static_cast<const S*>(nullptr), channels, end - begin,
+                        y + begin * channels, streaming);
     if (streaming) stream_fence();
 }
 
@@ -49,13 +50,9 @@ void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row
 template <class S>
 void scale_rows(const S* x, Index channels, Index, Index width, Index row_begin, Index row_end, NHWC,
                 const S* channel_weights, const S* map, S* y, bool streaming) {
-    for (Index p = row_begin * width; p < row_end * width; ++p) {
-        const S factor = map[p - row_begin * width];
-        if (channel_weights)
-            store_scaled(x + p * channels, channel_weights, factor, y + p * channels, channels, streaming);
-        else
-            store_scaled(x + p * channels, factor, y + p * channels, channels, streaming);
-    }
+    const Index at = row_begin * width;
+    store_scaled_pixels(x + at * channels, channel_weights, map, channels, (row_end - row_begin) * width,
+                        y + at * channels, streaming);
     if (streaming) stream_fence();
 }
 

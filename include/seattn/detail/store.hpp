@@ -87,32 +87,54 @@ void store_scaled(const S* x, const S* factors, S factor, S* y, Index n, bool st
         [&](Index i) { return Eigen::internal::pmul(load(x + i), Eigen::internal::pmul(load(factors + i), f)); });
 }
 
-/// y[p, c] = x[p, c] * factors[c] for `pixels` pixels of `channels` contiguous values (an
-/// NHWC run), with streaming stores when Streaming. One loop over the whole run: a call per
-/// pixel, with its own alignment check, measured slower on 64 channels.
-template <bool Streaming, class S>
-void store_scaled_run(const S* x, const S* factors, Index channels, Index pixels, S* y) {
+/// y[p, c] = x[p, c] * factors[c] * pixel_factors[p] for `pixels` pixels of `channels`
+/// contiguous values (an NHWC run), without the factors ByChannel or ByPixel leave out, with
+/// streaming stores when Streaming. One loop over the whole run: a call per pixel, with its
+/// own alignment check and tail, measured slower on 64 channels.
+template <bool Streaming, bool ByChannel, bool ByPixel, class S>
+void store_scaled_run(const S* x, const S* factors, const S* pixel_factors, Index channels, Index pixels, S* y) {
     constexpr Index L = lanes<S>;
-    for (Index p = 0; p < pixels; ++p, x += channels, y += channels)
+    Packet<S> pixel_factor = Eigen::internal::pset1<Packet<S>>(S(1));
+    for (Index p = 0; p < pixels; ++p, x += channels, y += channels) {
+        if constexpr (ByPixel) pixel_factor = Eigen::internal::pset1<Packet<S>>(pixel_factors[p]);
         for (Index i = 0; i < channels; i += L) {
-            const Packet<S> v = Eigen::internal::pmul(load(x + i), load(factors + i));
+            Packet<S> v = load(x + i);
+            if constexpr (ByChannel) v = Eigen::internal::pmul(v, load(factors + i));
+            if constexpr (ByPixel) v = Eigen::internal::pmul(v, pixel_factor);
             if constexpr (Streaming)
                 stream_packet(y + i, v);
             else
                 store_packet(y + i, v);
         }
+    }
 }
 
-/// y[p, c] = x[p, c] * factors[c] for `pixels` pixels of `channels` contiguous values, with
-/// streaming stores when `streaming`.
+/// y[p, c] = x[p, c] * factors[c] * pixel_factors[p] for `pixels` pixels of `channels`
+/// contiguous values; factors or pixel_factors may be null (1). Streaming stores when
+/// `streaming`.
 template <class S>
-void store_scaled_pixels(const S* x, const S* factors, Index channels, Index pixels, S* y, bool streaming) {
-    const bool whole_packets = channels % lanes<S> == 0;
+void store_scaled_pixels(const S* x, const S* factors, const S* pixel_factors, Index channels, Index pixels, S* y,
+                         bool streaming) {
     const bool aligned = reinterpret_cast<std::uintptr_t>(y) % sizeof(Packet<S>) == 0;
-    if (whole_packets && !streaming) return store_scaled_run<false>(x, factors, channels, pixels, y);
-    if (whole_packets && aligned) return store_scaled_run<true>(x, factors, channels, pixels, y);
-    for (Index p = 0; p < pixels; ++p)
-        store_scaled(x + p * channels, factors, S(1), y + p * channels, channels, streaming);
+    auto run = [&](auto by_channel, auto by_pixel) {
+        constexpr bool ByChannel = decltype(by_channel)::value, ByPixel = decltype(by_pixel)::value;
+        if (streaming)
+            store_scaled_run<true, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y);
+        else
+            store_scaled_run<false, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y);
+    };
+    if (channels % lanes<S> == 0 && (aligned || !streaming)) {
+        if (factors && pixel_factors) return run(std::true_type{}, std::true_type{});
+        if (factors) return run(std::true_type{}, std::false_type{});
+        if (pixel_factors) return run(std::false_type{}, std::true_type{});
+    }
+    for (Index p = 0; p < pixels; ++p) {
+        const S factor = pixel_factors ? pixel_factors[p] : S(1);
+        if (factors)
+            store_scaled(x + p * channels, factors, factor, y + p * channels, channels, streaming);
+        else
+            store_scaled(x + p * channels, factor, y + p * channels, channels, streaming);
+    }
 }
 
 }  // namespace seattn::detail
