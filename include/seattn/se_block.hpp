@@ -163,10 +163,12 @@ private:
     /// Squeeze of piece task % pieces of sample task / pieces into ws.
     void squeeze_piece(const Scalar* x, const detail::Shape& s, Index task, Index pieces, Workspace<Scalar>& ws) const {
         const Index n = task / pieces, at = task * s.c;
+        // An input too large for the cache to keep y is too large for it to keep x between calls.
+        const bool from_memory = detail::stream_output<Scalar>(s.size());
         Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + n * s.c;
         detail::squeeze_piece(x + n * s.sample_size(), s.c, s.pixels(), task % pieces, pieces, Layout{},
                               ws.pooled_mean_.data() + n * s.c, max, ws.piece_sum_.data() + at,
-                              max ? ws.piece_max_.data() + at : nullptr, ws.squeeze_scratch_.data() + at);
+                              max ? ws.piece_max_.data() + at : nullptr, ws.squeeze_scratch_.data() + at, from_memory);
     }
 
     /// Channel weights of sample n from its squeezed pieces.

@@ -26,7 +26,7 @@ using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 /// straight to mean[c] and max[c]. The piece buffers are unused in this layout.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
-                   S*, S*, S*) {
+                   S*, S*, S*, bool) {
     const Index end = piece_begin(channels, piece + 1, pieces);
     for (Index c = piece_begin(channels, piece, pieces); c < end; ++c) {
         const S* plane = x + c * pixels;
@@ -39,12 +39,27 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
     }
 }
 
+/// How far ahead of its sum the NHWC squeeze prefetches x from memory. Its four interleaved
+/// rows leave the hardware prefetchers behind: summing 256 channels from memory measured
+/// 1.5x faster with this, but prefetching what is cached anyway measured 1.4x slower.
+constexpr Index squeeze_prefetch_pixels = 16;
+
+/// Prefetches the `count` pixels of `channels` values from pixel `first` of x, a cache line
+/// at a time.
+template <class S>
+void prefetch_pixels(const S* x, Index channels, Index first, Index count) {
+    constexpr Index line = 64 / Index(sizeof(S));
+    const S* begin = x + first * channels;
+    for (Index i = 0; i < count * channels; i += line) Eigen::internal::prefetch(begin + i);
+}
+
 /// Piece `piece` of `pieces` of the squeeze of one NHWC sample: a range of pixels, whose
 /// per-channel sums (and maxes, when `max` is not null) go to piece_sum and piece_max
-/// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values.
+/// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values. When
+/// `from_memory` (x is not in cache), prefetches squeeze_prefetch_pixels ahead.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, S*, S* max,
-                   S* piece_sum, S* piece_max, S* scratch) {
+                   S* piece_sum, S* piece_max, S* scratch, bool from_memory) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
     ArrayMap<S> total(piece_sum, channels), partial(scratch, channels);
     S* largest = max ? piece_max : nullptr;
@@ -57,7 +72,10 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
         const Index p1 = std::min(end, p0 + block);
         partial.setZero();
         Index p = p0;
-        for (; p + 4 <= p1; p += 4) accumulate_rows<4, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
+        for (; p + 4 <= p1; p += 4) {
+            if (from_memory && p + squeeze_prefetch_pixels + 4 <= end) prefetch_pixels(x, channels, p + squeeze_prefetch_pixels, 4);
+            accumulate_rows<4, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
+        }
         for (; p < p1; ++p) accumulate_rows<1, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
         total += partial;
     }
