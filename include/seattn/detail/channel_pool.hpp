@@ -13,10 +13,11 @@ namespace seattn::detail {
 
 /// mean[p] and max[p] over c of x[c, p] * (channel_weights ? channel_weights[c] : 1) for the
 /// pixels p of rows [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows
-/// `width` long; mean and max start at row_begin.
+/// `width` long; mean and max start at row_begin. Reading planes in order, it needs no
+/// prefetching (the NHWC overload's last argument).
 template <class S>
 void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
-                       const S* channel_weights, S* mean, S* max) {
+                       const S* channel_weights, S* mean, S* max, bool) {
     const Index at = row_begin * width, count = (row_end - row_begin) * width;
     const S* first = x + at;
     multiply(first, channel_weights ? channel_weights[0] : S(1), mean, count);
@@ -81,16 +82,19 @@ void pool_pixel_packet(const S* x, Index channels, const S* channel_weights, S* 
 #pragma GCC diagnostic pop
 #endif
 
-/// The same as the NCHW channel_pool_rows for one NHWC sample.
+/// The same as the NCHW channel_pool_rows for one NHWC sample; when `from_memory` (x is not in
+/// cache), prefetches prefetch_ahead_pixels ahead, into the rows after these too.
 template <class S>
-void channel_pool_rows(const S* x, Index channels, Index, Index width, Index row_begin, Index row_end, NHWC,
-                       const S* channel_weights, S* mean, S* max) {
-    const Index count = (row_end - row_begin) * width;
+void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NHWC,
+                       const S* channel_weights, S* mean, S* max, bool from_memory) {
+    const Index count = (row_end - row_begin) * width, ahead_end = pixels - row_begin * width;
     const S* first = x + row_begin * width * channels;
     Index i = 0;
     if (channels % lanes<S> == 0)
-        for (; i + lanes<S> <= count; i += lanes<S>)
+        for (; i + lanes<S> <= count; i += lanes<S>) {
+            if (from_memory) prefetch_pixels(first, channels, i + prefetch_ahead_pixels, lanes<S>, ahead_end);
             pool_pixel_packet(first + i * channels, channels, channel_weights, mean + i, max + i);
+        }
     for (; i < count; ++i) {
         sum_and_max<true>(first + i * channels, channel_weights, channels, mean[i], max[i]);
         mean[i] /= S(channels);

@@ -119,7 +119,7 @@ void pool_spatial_band(const SpatialPass<S>& p, Index task) {
     for (Index row = r0; row < r1; row += step) {
         const Index pooled_end = std::min(r1, row + step);
         channel_pool_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row, pooled_end, Layout{}, weights,
-                          p.mean + at + row * s.w, p.max + at + row * s.w);
+                          p.mean + at + row * s.w, p.max + at + row * s.w, p.streaming);
         pad_pooled_rows(p, n, row, pooled_end);
         Index ready = next;
         while (ready < own.second && std::min(s.h - 1, ready + pad) < pooled_end) ++ready;
