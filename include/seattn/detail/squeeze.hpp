@@ -23,8 +23,8 @@ using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 
 /// Piece `piece` of `pieces` of the squeeze of one NCHW sample: a range of channels, whose
 /// means (and maxes, when `max` is not null) over their `pixels` contiguous values go
-/// straight to mean[c] and max[c]. The piece buffers and
-/// prefetching are unused in this layout.
+/// straight to mean[c] and max[c]. The piece buffers and prefetching (the last argument) are
+/// unused in this layout: planes are read in order.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
                    S*, S*, S*, bool) {
