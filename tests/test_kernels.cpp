@@ -1,7 +1,7 @@
 // The fused kernels at the sizes that stress their edges: channel counts that are not a
-// multiple of any packet size, maps smaller than the conv kernel, small batches cut into
-// more pieces than there are rows, pools of many threads, and outputs large enough for
-// streaming stores. Expected values come from the independent double reference.
+// multiple of any packet size and a few that are, maps smaller than the conv kernel, small
+// batches cut into more pieces than there are rows, pools of many threads, and outputs large
+// enough for streaming stores. Expected values come from the independent double reference.
 
 #include <iterator>
 #include <memory>
@@ -35,12 +35,16 @@ struct Size {
     int n, c, h, w;
 };
 
-// The two sizes before the last have NHWC rows long enough that the spatial pass finishes
-// fewer rows at once than the conv computes at once (detail::rows_per_finish). The last
-// size is a single sample whose map is wide enough for NCHW row bands on every pool
-// (detail::min_band_plane_bytes), with fewer hidden units than pieces.
-const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},  {2, 37, 13, 7}, {1, 20, 1, 11},
-                          {5, 9, 4, 4},   {1, 160, 9, 33}, {1, 512, 9, 33}, {1, 10, 64, 130}};
+// 64, 24 and 8 channels are whole packets of float and double, few enough for the NHWC
+// squeeze to keep their sums (and, for 24 and 8 floats and 8 doubles, maxes) in registers
+// (detail::register_packets), over blocks of pixels with tails of 1-3. The two sizes before
+// the last have NHWC rows long enough that the spatial pass finishes fewer rows at once than
+// the conv computes at once (detail::rows_per_finish). The last size is a single sample
+// whose map is wide enough for NCHW row bands on every pool (detail::min_band_plane_bytes),
+// with fewer hidden units than pieces.
+const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},    {2, 37, 13, 7},
+                          {1, 20, 1, 11}, {5, 9, 4, 4},    {2, 64, 9, 9},    {3, 24, 3, 5},
+                          {1, 8, 13, 11}, {1, 160, 9, 33}, {1, 512, 9, 33}, {1, 10, 64, 130}};
 const int pool_sizes[] = {0, 1, 3, 7};
 
 seattn::SEConfig se_config(int c, bool with_max) {
@@ -110,6 +114,44 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
     CHECK(rows_per_finish(longer, double()) == 1);
     CHECK(rows_per_finish(shorter, float()) == seattn::detail::conv_block_rows);
     CHECK(rows_per_finish(shorter, double()) == 3);
+}
+
+TEMPLATE_TEST_CASE("the NHWC squeeze adds in registers exactly as it does through a scratch row", "[kernels]", float,
+                   double) {
+    using S = TestType;
+    constexpr Eigen::Index lanes = seattn::detail::lanes<S>;
+    std::mt19937_64 rng(10);
+    std::normal_distribution<double> normal;
+    for (const bool with_max : {false, true})
+        for (Eigen::Index packets = 1; packets <= seattn::detail::register_packets(with_max); ++packets)
+            for (const Eigen::Index pixels : {1, 3, 4, 7, 64}) {
+                INFO("packets " << packets << " pixels " << pixels << " max " << with_max);
+                const Eigen::Index channels = packets * lanes;
+                std::vector<S> x(static_cast<std::size_t>(channels * pixels));
+                for (S& v : x) v = S(normal(rng));
+                std::vector<S> start_sum(static_cast<std::size_t>(channels)), start_max(start_sum.size());
+                for (std::size_t c = 0; c < start_sum.size(); ++c) start_sum[c] = S(normal(rng)), start_max[c] = x[c];
+                std::vector<S> sum = start_sum, max = start_max, scratch_sum = start_sum, scratch_max = start_max;
+                std::vector<S> scratch(start_sum.size(), S(0));
+                REQUIRE(seattn::detail::accumulate_pixels_in_registers(x.data(), channels, pixels, sum.data(),
+                                                                       with_max ? max.data() : nullptr));
+                S* largest = with_max ? scratch_max.data() : nullptr;
+                Eigen::Index p = 0;
+                for (; p + 4 <= pixels; p += 4)
+                    seattn::detail::accumulate_rows<4, S>(x.data() + p * channels, channels, nullptr, channels,
+                                                          scratch.data(), largest);
+                for (; p < pixels; ++p)
+                    seattn::detail::accumulate_rows<1, S>(x.data() + p * channels, channels, nullptr, channels,
+                                                          scratch.data(), largest);
+                for (std::size_t c = 0; c < scratch.size(); ++c) scratch_sum[c] += scratch[c];
+                CHECK(sum == scratch_sum);
+                CHECK(max == scratch_max);
+            }
+    S unused = 0;
+    CHECK_FALSE(seattn::detail::accumulate_pixels_in_registers(&unused, lanes + 1, 1, &unused, static_cast<S*>(nullptr)));
+    const Eigen::Index too_many = (seattn::detail::register_packets(true) + 1) * lanes;
+    std::vector<S> wide(static_cast<std::size_t>(too_many), S(0));
+    CHECK_FALSE(seattn::detail::accumulate_pixels_in_registers(wide.data(), too_many, 1, wide.data(), wide.data()));
 }
 
 TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {
