@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Turns one seattn_bench JSON output into a PNG (time per shape with the implementations
-side by side, and each one's ratio to copy, per block and thread count) and prints a
-markdown table of the ratios.
+side by side, and each one's ratio to copy, per block and thread count; SE's panels also
+show read_copy) and prints a markdown table of the ratios.
 
 usage: plot.py results.json results.png
 """
@@ -15,27 +15,32 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from results import BLOCKS, IMPLS, LAYOUTS, SHAPES, THREADS, load  # noqa: E402
 
-COLOURS = {"copy": "0.6", "seattn": "tab:green", "naive_eigen": "tab:orange", "libtorch": "tab:blue"}
+COLOURS = {"copy": "0.6", "read_copy": "0.35", "seattn": "tab:green", "naive_eigen": "tab:orange", "libtorch": "tab:blue"}
 
 
 def plot(times, context, out):
     groups = [(shape, layout) for shape in SHAPES for layout in LAYOUTS]
-    impls = ["copy"] + [i for i in IMPLS if any(k[0] == i for k in times)]
+    impls = [i for i in IMPLS if any(k[0] == i for k in times)]
+    has_read_copy = any(k[:2] == ("copy", "read_copy") for k in times)
     fig, axes = plt.subplots(2 * len(THREADS), len(BLOCKS), figsize=(7 * len(BLOCKS), 4.2 * 2 * len(THREADS)),
                              squeeze=False)
-    width = 0.8 / len(impls)
     xs = range(len(groups))
     for row_pair, t in enumerate(THREADS):
         for col, block in enumerate(BLOCKS):
             ax_time, ax_ratio = axes[2 * row_pair][col], axes[2 * row_pair + 1][col]
-            for i, impl in enumerate(impls):
-                name = "copy" if impl == "copy" else block
+            # (label, impl, block name): SE's panels also show read_copy, the data flow SE cannot avoid.
+            series = [("copy", "copy", "copy")]
+            if block == "se" and has_read_copy:
+                series.append(("read_copy", "copy", "read_copy"))
+            series += [(impl, impl, block) for impl in impls]
+            width = 0.8 / len(series)
+            for i, (label, impl, name) in enumerate(series):
                 vals = [times.get((impl, name, layout, shape, t)) for shape, layout in groups]
                 copies = [times.get(("copy", "copy", layout, shape, t)) for shape, layout in groups]
-                pos = [x + (i - (len(impls) - 1) / 2) * width for x in xs]
-                ax_time.bar(pos, [v or 0 for v in vals], width, label=impl, color=COLOURS[impl])
-                ax_ratio.bar(pos, [v / c if v and c else 0 for v, c in zip(vals, copies)], width, label=impl,
-                             color=COLOURS[impl])
+                pos = [x + (i - (len(series) - 1) / 2) * width for x in xs]
+                ax_time.bar(pos, [v or 0 for v in vals], width, label=label, color=COLOURS[label])
+                ax_ratio.bar(pos, [v / c if v and c else 0 for v, c in zip(vals, copies)], width, label=label,
+                             color=COLOURS[label])
             for ax in (ax_time, ax_ratio):
                 ax.set_yscale("log")
                 ax.set_xticks(list(xs))
@@ -54,10 +59,11 @@ def plot(times, context, out):
 
 
 def table(times):
-    """Markdown: per shape, layout and thread count, seattn's time over copy's and the other
-    implementations' times over seattn's (how many times faster seattn is)."""
+    """Markdown: per shape, layout and thread count, read_copy's and seattn's times over
+    copy's and the other implementations' times over seattn's (how many times faster seattn
+    is)."""
     has_torch = any(k[0] == "libtorch" for k in times)
-    header = ["shape", "layout", "threads", "copy us"]
+    header = ["shape", "layout", "threads", "copy us", "read_copy /copy"]
     for block in BLOCKS:
         header += [f"{block} us", f"{block} /copy", f"{block} naive/ours"] + ([f"{block} torch/ours"] if has_torch else [])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -65,7 +71,9 @@ def table(times):
         for layout in LAYOUTS:
             for t in THREADS:
                 copy = times.get(("copy", "copy", layout, shape, t))
-                row = [shape, layout, str(t), f"{copy:.0f}" if copy else "-"]
+                read_copy = times.get(("copy", "read_copy", layout, shape, t))
+                row = [shape, layout, str(t), f"{copy:.0f}" if copy else "-",
+                       f"{read_copy / copy:.2f}" if read_copy and copy else "-"]
                 for block in BLOCKS:
                     ours = times.get(("seattn", block, layout, shape, t))
                     naive = times.get(("naive_eigen", block, layout, shape, t))

@@ -1,5 +1,6 @@
-// Benchmarks of seattn's blocks against a memcpy of the same bytes, the blocks written with
-// naive Eigen Tensor expressions and (when built with it) libtorch. Names are
+// Benchmarks of seattn's blocks against a memcpy of the same bytes (and a sum of x followed
+// by that memcpy), the blocks written with naive Eigen Tensor expressions and (when built
+// with it) libtorch. Names are
 // impl:block:layout:NxCxHxW:tT; bytes processed count one read of x and one write of y.
 
 #define EIGEN_USE_THREADS  // ThreadPoolDevice for the naive_eigen baseline
@@ -59,6 +60,32 @@ void bench_copy(benchmark::State& state, Dims d, int threads) {
     };
     benchmark::DoNotOptimize(y.data());
     measure(state, d, copy);
+}
+
+/// Per sample (or, at batch 1 with 2 threads, per half of it): an Eigen sum of x, then a
+/// memcpy of the same values to y. The least that SE's data flow (a full read of the sample
+/// before any of y can be written, then a copy-like scaling pass) costs with Eigen's sum
+/// and glibc's copy, measured beside the blocks so the README can say what bounds them.
+void bench_read_copy(benchmark::State& state, Dims d, int threads) {
+    const Tensor4 x = make_input<seattn::NCHW>(d);
+    Tensor4 y(x.dimensions());
+    Eigen::ThreadPool* pool = shared_pool(threads - 1);
+    const Eigen::Index sample = x.size() / d.n, pieces = seattn::detail::pieces_per_sample(pool, d.n);
+    std::vector<float> sums(static_cast<std::size_t>(d.n * pieces));
+    auto read_copy = [&] {
+        seattn::detail::parallel_for(pool, d.n * pieces, [&](Eigen::Index begin, Eigen::Index end) {
+            for (Eigen::Index task = begin; task < end; ++task) {
+                const Eigen::Index piece = task % pieces, at = task / pieces * sample;
+                const Eigen::Index first = at + seattn::detail::piece_begin(sample, piece, pieces);
+                const Eigen::Index count = at + seattn::detail::piece_begin(sample, piece + 1, pieces) - first;
+                sums[static_cast<std::size_t>(task)] = Eigen::Map<const Eigen::ArrayXf>(x.data() + first, count).sum();
+                std::memcpy(y.data() + first, x.data() + first, static_cast<std::size_t>(count) * sizeof(float));
+            }
+        });
+    };
+    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(sums.data());
+    measure(state, d, read_copy);
 }
 
 template <class Layout, class Block>
@@ -124,6 +151,7 @@ template <class Layout>
 void register_layout(const Dims& d, int threads) {
     const std::string suffix = ":" + bench::case_name<Layout>(d, threads);
     register_benchmark("copy:copy" + suffix, [=](benchmark::State& s) { bench_copy(s, d, threads); });
+    register_benchmark("copy:read_copy" + suffix, [=](benchmark::State& s) { bench_read_copy(s, d, threads); });
     for (const std::string block : bench::block_names) {
         register_benchmark("seattn:" + block + suffix,
                            [=](benchmark::State& s) { bench_seattn<Layout>(s, block, d, threads); });
