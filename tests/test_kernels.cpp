@@ -122,28 +122,22 @@ TEMPLATE_TEST_CASE("the NHWC squeeze adds in registers exactly as it does throug
     constexpr Eigen::Index lanes = seattn::detail::lanes<S>;
     std::mt19937_64 rng(10);
     std::normal_distribution<double> normal;
+    // 64 pixels are a full block (squeeze_block_pixels), the others shorter ones.
     for (const bool with_max : {false, true})
         for (Eigen::Index packets = 1; packets <= seattn::detail::register_packets(with_max); ++packets)
-            for (const Eigen::Index pixels : {1, 3, 4, 7, 64}) {
+            for (const Eigen::Index pixels : {1, 3, 4, 7, 63, 64}) {
                 INFO("packets " << packets << " pixels " << pixels << " max " << with_max);
                 const Eigen::Index channels = packets * lanes;
                 std::vector<S> x(static_cast<std::size_t>(channels * pixels));
                 for (S& v : x) v = S(normal(rng));
-                std::vector<S> start_sum(static_cast<std::size_t>(channels)), start_max(start_sum.size());
-                for (std::size_t c = 0; c < start_sum.size(); ++c) start_sum[c] = S(normal(rng)), start_max[c] = x[c];
-                std::vector<S> sum = start_sum, max = start_max, scratch_sum = start_sum, scratch_max = start_max;
-                std::vector<S> scratch(start_sum.size(), S(0));
+                std::vector<S> sum(static_cast<std::size_t>(channels)), max(sum.size());
+                for (std::size_t c = 0; c < sum.size(); ++c) sum[c] = S(normal(rng)), max[c] = x[c];
+                std::vector<S> scratch_sum = sum, scratch_max = max, scratch(sum.size());
                 REQUIRE(seattn::detail::accumulate_pixels_in_registers(x.data(), channels, pixels, sum.data(),
                                                                        with_max ? max.data() : nullptr));
-                S* largest = with_max ? scratch_max.data() : nullptr;
-                Eigen::Index p = 0;
-                for (; p + 4 <= pixels; p += 4)
-                    seattn::detail::accumulate_rows<4, S>(x.data() + p * channels, channels, nullptr, channels,
-                                                          scratch.data(), largest);
-                for (; p < pixels; ++p)
-                    seattn::detail::accumulate_rows<1, S>(x.data() + p * channels, channels, nullptr, channels,
-                                                          scratch.data(), largest);
-                for (std::size_t c = 0; c < scratch.size(); ++c) scratch_sum[c] += scratch[c];
+                seattn::detail::accumulate_pixels_through_scratch(x.data(), channels, pixels, scratch_sum.data(),
+                                                                  with_max ? scratch_max.data() : nullptr,
+                                                                  scratch.data(), 0);
                 CHECK(sum == scratch_sum);
                 CHECK(max == scratch_max);
             }

@@ -40,10 +40,10 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
     }
 }
 
-/// How far ahead of its reads the NHWC squeeze and channel pooling prefetch x from memory.
-/// Both read a few pixels side by side, which leaves the hardware prefetchers behind:
-/// summing 256 channels from memory measured 1.5x faster with this, but prefetching what is
-/// cached anyway measured 1.4x slower.
+/// How far ahead of its reads the NHWC squeeze and channel pooling prefetch x from memory
+/// where they read a few neighbouring pixels side by side, which leaves the hardware
+/// prefetchers behind: summing 256 channels that way from memory measured 1.5x faster with
+/// this, but prefetching what is cached anyway measured 1.4x slower.
 constexpr Index prefetch_ahead_pixels = 16;
 
 /// Prefetches the `count` pixels of `channels` values from pixel `first` of x, a cache line
@@ -56,37 +56,70 @@ void prefetch_pixels(const S* x, Index channels, Index first, Index count, Index
     for (Index i = 0; i < values; i += line) Eigen::internal::prefetch(begin + i);
 }
 
+/// Pixels the NHWC squeeze sums on their own before adding them to a piece's sums, so that a
+/// float's rounding error grows with the block, not with the map.
+constexpr Index squeeze_block_pixels = 64;
+
+/// The order the NHWC squeeze adds the pixels of a block in: `groups` groups of four pixels,
+/// the four `spread` pixels apart and each group `step` pixels after the one before, then
+/// the pixels from groups * 4 on one at a time.
+struct PixelWalk {
+    Index groups, spread, step;
+};
+
+/// Bytes per pixel from which the NHWC squeeze reads a full block of pixels as four streams
+/// a quarter of the block apart. Four neighbouring pixels side by side are four streams of a
+/// few lines each (one pixel of 256 floats is 16 lines), which the hardware prefetchers do
+/// not follow: summing 128-512 channels of float as four streams measured 1.1-1.4x faster
+/// from cache and up to 1.7x faster from memory than four neighbours at a time, while 64
+/// channels, whose four neighbours are one run of 1 KiB, ran 0.86-0.95x as fast.
+constexpr Index spread_pixel_bytes = 512;
+
+/// The walk over a block of `pixels` NHWC pixels of `channels` S each: four streams a
+/// quarter of the block apart for a full block of pixels of spread_pixel_bytes or more,
+/// else four neighbours at a time.
+template <class S>
+PixelWalk walk_block(Index channels, Index pixels) {
+    if (pixels == squeeze_block_pixels && channels * Index(sizeof(S)) >= spread_pixel_bytes)
+        return {pixels / 4, pixels / 4, 1};
+    return {pixels / 4, 1, 4};
+}
+
 /// Most packets of channels per pixel add_pixels_in_registers takes: 8 running sums,
 /// or 4 running sums and 4 maxes, leave half of AVX2's 16 vector registers for the loads.
 /// More, in passes of that many channels over an L1-sized block of pixels, measured slower
 /// than the scratch row (with maxes: 64 channels 0.9x, 128 channels 0.8-1.0x).
 constexpr Index register_packets(bool with_max) { return with_max ? 4 : 8; }
 
-/// For NP packets of channels of `pixels` NHWC pixels `stride` values apart from x on:
-/// sum[c] += the sum and, WithMax, max[c] = the max, of x[p, c] over the pixels. Four
-/// pixels per update as accumulate_rows<4> adds them (so both give the same bits), but with
-/// the running sums and maxes in registers: loading and storing a row of them per update
-/// made the squeeze of 16-64 channels up to 2.5x slower.
+/// For NP packets of channels of the `pixels` NHWC pixels of `channels` values from x on:
+/// sum[c] += the sum and, WithMax, max[c] = the max, of x[p, c] over the pixels, in the
+/// order of walk_block. The same operations in the same order as accumulate_rows
+/// over that walk (so both give the same bits), but with the running sums and maxes in
+/// registers: loading and storing a row of them per group made the squeeze of 16-64
+/// channels up to 2.5x slower.
 template <int NP, bool WithMax, class S>
-void add_pixels_in_registers(const S* x, Index stride, Index pixels, S* sum, S* max) {
+void add_pixels_in_registers(const S* x, Index channels, Index pixels, S* sum, S* max) {
     using Eigen::internal::padd;
     constexpr Index L = lanes<S>;
+    const PixelWalk walk = walk_block<S>(channels, pixels);
+    const Index spread = walk.spread * channels;
     Packet<S> total[NP], largest[NP];
     unroll<NP>([&](auto j) {
         total[j] = Eigen::internal::pset1<Packet<S>>(S(0));
         if constexpr (WithMax) largest[j] = load(max + j * L);
     });
-    Index p = 0;
-    for (; p + 4 <= pixels; p += 4, x += 4 * stride)
+    for (Index g = 0; g < walk.groups; ++g) {
+        const S* group = x + g * walk.step * channels;
         unroll<NP>([&](auto j) {
-            const Packet<S> v0 = load(x + j * L), v1 = load(x + stride + j * L), v2 = load(x + 2 * stride + j * L),
-                            v3 = load(x + 3 * stride + j * L);
+            const Packet<S> v0 = load(group + j * L), v1 = load(group + spread + j * L),
+                            v2 = load(group + 2 * spread + j * L), v3 = load(group + 3 * spread + j * L);
             total[j] = padd(total[j], padd(padd(padd(v0, v1), v2), v3));
             if constexpr (WithMax) largest[j] = max_of(largest[j], max_of(max_of(max_of(v0, v1), v2), v3));
         });
-    for (; p < pixels; ++p, x += stride)
+    }
+    for (Index p = walk.groups * 4; p < pixels; ++p)
         unroll<NP>([&](auto j) {
-            const Packet<S> v = load(x + j * L);
+            const Packet<S> v = load(x + p * channels + j * L);
             total[j] = padd(total[j], v);
             if constexpr (WithMax) largest[j] = max_of(largest[j], v);
         });
@@ -99,10 +132,10 @@ void add_pixels_in_registers(const S* x, Index stride, Index pixels, S* sum, S* 
 /// add_pixels_in_registers for a run-time count of `packets`, at most
 /// register_packets(WithMax).
 template <bool WithMax, class S, int NP = 1>
-void add_pixels_in_registers(const S* x, Index stride, Index packets, Index pixels, S* sum, S* max) {
-    if (packets == NP) return add_pixels_in_registers<NP, WithMax>(x, stride, pixels, sum, max);
+void add_pixels_in_registers(const S* x, Index channels, Index packets, Index pixels, S* sum, S* max) {
+    if (packets == NP) return add_pixels_in_registers<NP, WithMax>(x, channels, pixels, sum, max);
     if constexpr (NP < register_packets(WithMax))
-        add_pixels_in_registers<WithMax, S, NP + 1>(x, stride, packets, pixels, sum, max);
+        add_pixels_in_registers<WithMax, S, NP + 1>(x, channels, packets, pixels, sum, max);
 }
 
 /// add_pixels_in_registers over the `channels` of `pixels` NHWC pixels (and their maxes
@@ -119,32 +152,49 @@ bool accumulate_pixels_in_registers(const S* x, Index channels, Index pixels, S*
     return true;
 }
 
+/// sum[c] += the sum and, when max is not null, max[c] = the max, of x[p, c] over the
+/// `pixels` NHWC pixels of `channels` values from x on, in the order of walk_block,
+/// through the `channels` values of `scratch`. When x comes from memory (`prefetch_end`,
+/// the pixels from x on that exist, is not 0), a walk of neighbours prefetches
+/// prefetch_ahead_pixels ahead: without, 64 channels with their maxes measured 1.8x slower
+/// from memory.
+template <class S>
+void accumulate_pixels_through_scratch(const S* x, Index channels, Index pixels, S* sum, S* max, S* scratch,
+                                       Index prefetch_end) {
+    ArrayMap<S> partial(scratch, channels);
+    partial.setZero();
+    const PixelWalk walk = walk_block<S>(channels, pixels);
+    const bool prefetch = prefetch_end > 0 && walk.spread == 1;
+    for (Index g = 0; g < walk.groups; ++g) {
+        if (prefetch) prefetch_pixels(x, channels, g * walk.step + prefetch_ahead_pixels, 4, prefetch_end);
+        accumulate_rows<4, S>(x + g * walk.step * channels, walk.spread * channels, nullptr, channels, scratch, max);
+    }
+    for (Index p = walk.groups * 4; p < pixels; ++p)
+        accumulate_rows<1, S>(x + p * channels, channels, nullptr, channels, scratch, max);
+    ArrayMap<S>(sum, channels) += partial;
+}
+
+/// The same, in registers where accumulate_pixels_in_registers can.
+template <class S>
+void accumulate_pixels(const S* x, Index channels, Index pixels, S* sum, S* max, S* scratch, Index prefetch_end) {
+    if (!accumulate_pixels_in_registers(x, channels, pixels, sum, max))
+        accumulate_pixels_through_scratch(x, channels, pixels, sum, max, scratch, prefetch_end);
+}
+
 /// Piece `piece` of `pieces` of the squeeze of one NHWC sample: a range of pixels, whose
 /// per-channel sums (and maxes, when `max` is not null) go to piece_sum and piece_max
-/// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values. When
-/// `from_memory` (x is not in cache), prefetches prefetch_ahead_pixels ahead.
+/// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values.
+/// `from_memory`: x is not in cache (accumulate_pixels_through_scratch).
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, S*, S* max,
                    S* piece_sum, S* piece_max, S* scratch, bool from_memory) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    ArrayMap<S> total(piece_sum, channels), partial(scratch, channels);
     S* largest = max ? piece_max : nullptr;
-    // Sums in blocks of pixels so a float's rounding error grows with the block, not the map;
-    // four pixels per update keep the loads of x ahead of the loads and stores of partial.
-    constexpr Index block = 64;
-    total.setZero();
+    ArrayMap<S>(piece_sum, channels).setZero();
     if (max) std::copy(x + begin * channels, x + (begin + 1) * channels, largest);
-    for (Index p0 = begin; p0 < end; p0 += block) {
-        const Index p1 = std::min(end, p0 + block);
-        if (accumulate_pixels_in_registers(x + p0 * channels, channels, p1 - p0, piece_sum, largest)) continue;
-        partial.setZero();
-        Index p = p0;
-        for (; p + 4 <= p1; p += 4) {
-            if (from_memory) prefetch_pixels(x, channels, p + prefetch_ahead_pixels, 4, end);
-            accumulate_rows<4, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
-        }
-        for (; p < p1; ++p) accumulate_rows<1, S>(x + p * channels, channels, nullptr, channels, scratch, largest);
-        total += partial;
+    for (Index p0 = begin; p0 < end; p0 += squeeze_block_pixels) {
+        const Index p1 = std::min(end, p0 + squeeze_block_pixels);
+        accumulate_pixels(x + p0 * channels, channels, p1 - p0, piece_sum, largest, scratch, from_memory ? end - p0 : 0);
     }
 }
 
