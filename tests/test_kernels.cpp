@@ -193,14 +193,19 @@ TEMPLATE_TEST_CASE("CBAM kernels at odd sizes and thread counts match the refere
 TEMPLATE_TEST_CASE("outputs large enough for streaming stores equal the per-sample results", "[kernels]",
                    (support::Variant<float, seattn::NCHW>), (support::Variant<float, seattn::NHWC>)) {
     using L = typename TestType::Layout;
-    // 3 samples of C x 160 x 160 floats: the batch passes the streaming threshold, one sample
+    // 3 samples of C x H x W floats: the batch passes the streaming threshold, one sample
     // alone does not, and single-threaded both run the same arithmetic. 61 channels leave
-    // NHWC pixels that start off a packet boundary.
-    constexpr int n = 3, h = 160, w = 160;
-    for (const int c : {64, 61}) {
-        INFO("C=" << c);
+    // NHWC pixels that start off a packet boundary; 128 channels are pixels large enough
+    // (detail::spread_pixel_bytes) for the NHWC pooling of a batch that size to read a few
+    // packets of pixels at a time.
+    constexpr int n = 3;
+    const int sizes[][2] = {{64, 160}, {61, 160}, {128, 112}};
+    for (const auto& [c, h] : sizes) {
+        const int w = h;
+        INFO("C=" << c << " H=W=" << h);
         REQUIRE(seattn::detail::stream_output<float>(Eigen::Index(n) * c * h * w));
         REQUIRE_FALSE(seattn::detail::stream_output<float>(Eigen::Index(c) * h * w));
+        REQUIRE((c * Eigen::Index(sizeof(float)) >= seattn::detail::spread_pixel_bytes) == (c == 128));
         const seattn::CBAM<float, L> cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, 8);
         const seattn::SEBlock<float, L> se(se_config(c, false), 9);
         const seattn::SpatialAttention<float, L> spatial(spatial_config(), 10);

@@ -5,6 +5,7 @@
 // spatial pass can scale the rows while they are cached.
 
 #include <algorithm>
+#include <type_traits>
 
 #include "packet_math.hpp"
 #include "squeeze.hpp"
@@ -38,18 +39,38 @@ void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, In
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
-/// mean[q] and max[q] over c of x[q, c] * (channel_weights ? channel_weights[c] : 1) for the
+/// mean and max (lanes<S> pixels each) from the pixels' partial sums and maxes (a packet of
+/// channels per pixel): one transpose of each leaves a packet of results.
+template <class S>
+void store_pooled_packet(Eigen::internal::PacketBlock<Packet<S>, lanes<S>>& sums,
+                         Eigen::internal::PacketBlock<Packet<S>, lanes<S>>& maxes, Index channels, S* mean, S* max) {
+    using Eigen::internal::padd;
+    Eigen::internal::ptranspose(sums);
+    Eigen::internal::ptranspose(maxes);
+    Packet<S> total = sums.packet[0], largest = maxes.packet[0];
+    for (int j = 1; j < lanes<S>; ++j) {
+        total = padd(total, sums.packet[j]);
+        largest = max_of(largest, maxes.packet[j]);
+    }
+    store_packet(mean, Eigen::internal::pdiv(total, Eigen::internal::pset1<Packet<S>>(S(channels))));
+    store_packet(max, largest);
+}
+
+/// mean[q] and max[q] over c of x[q, c] * (Weighted ? channel_weights[c] : 1) for the
 /// lanes<S> NHWC pixels q starting at x, whose `channels` values fill whole packets. A packet
 /// of pixels at once: one transpose of their partial packets leaves a packet of results,
 /// where reducing each pixel's packet on its own costs a horizontal sum and max per pixel.
-template <class S>
+template <bool Weighted, class S>
 void pool_pixel_packet(const S* x, Index channels, const S* channel_weights, S* mean, S* max) {
     using Eigen::internal::padd;
     constexpr int L = lanes<S>;
     Eigen::internal::PacketBlock<Packet<S>, L> sums, maxes;
     auto value = [&](Index q, Index i) {
         const S* pixel = x + q * channels;
-        return channel_weights ? Eigen::internal::pmul(load(pixel + i), load(channel_weights + i)) : load(pixel + i);
+        if constexpr (Weighted)
+            return Eigen::internal::pmul(load(pixel + i), load(channel_weights + i));
+        else
+            return load(pixel + i);
     };
     // A group of pixels goes through the channels side by side, so that each pixel's chain
     // of adds overlaps the others' latency; four keep every sum and max in registers.
@@ -68,33 +89,85 @@ void pool_pixel_packet(const S* x, Index channels, const S* channel_weights, S* 
             maxes.packet[g + q] = largest[q];
         });
     }
-    Eigen::internal::ptranspose(sums);
-    Eigen::internal::ptranspose(maxes);
-    Packet<S> total = sums.packet[0], largest = maxes.packet[0];
-    for (int j = 1; j < L; ++j) {
-        total = padd(total, sums.packet[j]);
-        largest = max_of(largest, maxes.packet[j]);
+    store_pooled_packet(sums, maxes, channels, mean, max);
+}
+
+/// The same for K (2 to 4) packets of pixels from x on: the pixels at the same place in each
+/// packet go through the channels side by side, so that the reads are K streams of a
+/// packet of pixels each. The four neighbouring pixels pool_pixel_packet reads side by side
+/// are four streams of a few lines (one pixel of 256 floats is 16 lines), which the hardware
+/// prefetchers do not follow: on 256 and 512 channels from memory, four packets at a time
+/// measured 1.5-1.8x faster than pool_pixel_packet with prefetching.
+template <int K, bool Weighted, class S>
+void pool_packets(const S* x, Index channels, const S* channel_weights, S* mean, S* max) {
+    using Eigen::internal::padd;
+    constexpr int L = lanes<S>;
+    Eigen::internal::PacketBlock<Packet<S>, L> sums[K], maxes[K];
+    auto value = [&](Index q, Index i) {
+        const S* pixel = x + q * channels;
+        if constexpr (Weighted)
+            return Eigen::internal::pmul(load(pixel + i), load(channel_weights + i));
+        else
+            return load(pixel + i);
+    };
+    for (int p = 0; p < L; ++p) {
+        Packet<S> total[K], largest[K];
+        unroll<K>([&](auto k) { total[k] = largest[k] = value(k * L + p, 0); });
+        for (Index i = L; i < channels; i += L)
+            unroll<K>([&](auto k) {
+                const Packet<S> v = value(k * L + p, i);
+                total[k] = padd(total[k], v);
+                largest[k] = max_of(largest[k], v);
+            });
+        unroll<K>([&](auto k) {
+            sums[k].packet[p] = total[k];
+            maxes[k].packet[p] = largest[k];
+        });
     }
-    store_packet(mean, Eigen::internal::pdiv(total, Eigen::internal::pset1<Packet<S>>(S(channels))));
-    store_packet(max, largest);
+    for (int k = 0; k < K; ++k) store_pooled_packet(sums[k], maxes[k], channels, mean + k * L, max + k * L);
 }
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
 
-/// The same as the NCHW channel_pool_rows for one NHWC sample; when `from_memory` (x is not in
-/// cache), prefetches prefetch_ahead_pixels ahead, into the rows after these too.
+/// The same as the NCHW channel_pool_rows for one NHWC sample. When `from_memory` (x is not
+/// in cache), pixels of spread_pixel_bytes or more go a few packets at a time (pool_packets),
+/// and smaller ones prefetch prefetch_ahead_pixels ahead, into the rows after these too. In
+/// cache, a packet at a time measured as fast as a few (1x256x56x56 and 1x64x56x56).
 template <class S>
 void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NHWC,
                        const S* channel_weights, S* mean, S* max, bool from_memory) {
+    constexpr Index L = lanes<S>;
     const Index count = (row_end - row_begin) * width, ahead_end = pixels - row_begin * width;
     const S* first = x + row_begin * width * channels;
+    const bool spread = from_memory && channels * Index(sizeof(S)) >= spread_pixel_bytes;
     Index i = 0;
-    if (channels % lanes<S> == 0)
-        for (; i + lanes<S> <= count; i += lanes<S>) {
-            if (from_memory) prefetch_pixels(first, channels, i + prefetch_ahead_pixels, lanes<S>, ahead_end);
-            pool_pixel_packet(first + i * channels, channels, channel_weights, mean + i, max + i);
+    // Weighted or not is a template argument, so that the loops over the channels carry no
+    // branch.
+    auto pool_whole_packets = [&](auto weighted) {
+        constexpr bool Weighted = decltype(weighted)::value;
+        auto pool = [&](auto packets) {
+            pool_packets<decltype(packets)::value, Weighted>(first + i * channels, channels, channel_weights, mean + i,
+                                                             max + i);
+            i += decltype(packets)::value * L;
+        };
+        if (spread) {
+            for (; i + 4 * L <= count;) pool(std::integral_constant<int, 4>{});
+            const Index packets = (count - i) / L;
+            if (packets == 3) pool(std::integral_constant<int, 3>{});
+            if (packets == 2) pool(std::integral_constant<int, 2>{});
         }
+        for (; i + L <= count; i += L) {
+            if (from_memory) prefetch_pixels(first, channels, i + prefetch_ahead_pixels, L, ahead_end);
+            pool_pixel_packet<Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
+        }
+    };
+    if (channels % L == 0) {
+        if (channel_weights)
+            pool_whole_packets(std::true_type{});
+        else
+            pool_whole_packets(std::false_type{});
+    }
     for (; i < count; ++i) {
         sum_and_max<true>(first + i * channels, channel_weights, channels, mean[i], max[i]);
         mean[i] /= S(channels);
