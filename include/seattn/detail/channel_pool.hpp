@@ -133,7 +133,9 @@ void pool_packets(const S* x, Index channels, const S* channel_weights, S* mean,
 /// The same as the NCHW channel_pool_rows for one NHWC sample. When `from_memory` (x is not
 /// in cache), pixels of spread_pixel_bytes or more go a few packets at a time (pool_packets),
 /// and smaller ones prefetch prefetch_ahead_pixels ahead, into the rows after these too. In
-/// cache, a packet at a time measured as fast as a few (1x256x56x56 and 1x64x56x56).
+/// cache, a packet at a time stays: though four at a time pooled 256 channels 1.3x faster
+/// alone, spatial attention on 1x256x56x56 and 1x64x56x56 NHWC ran 0.93x and 0.97x as fast
+/// with it (medians of 5 alternating runs).
 template <class S>
 void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NHWC,
                        const S* channel_weights, S* mean, S* max, bool from_memory) {
@@ -152,7 +154,7 @@ void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, In
             i += decltype(packets)::value * L;
         };
         if (spread) {
-            for (; i + 4 * L <= count;) pool(std::integral_constant<int, 4>{});
+            while (i + 4 * L <= count) pool(std::integral_constant<int, 4>{});
             const Index packets = (count - i) / L;
             if (packets == 3) pool(std::integral_constant<int, 3>{});
             if (packets == 2) pool(std::integral_constant<int, 2>{});

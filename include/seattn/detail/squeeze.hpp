@@ -70,9 +70,10 @@ struct PixelWalk {
 /// Bytes per pixel from which the NHWC squeeze reads a full block of pixels as four streams
 /// a quarter of the block apart. Four neighbouring pixels side by side are four streams of a
 /// few lines each (one pixel of 256 floats is 16 lines), which the hardware prefetchers do
-/// not follow: summing 128-512 channels of float as four streams measured 1.1-1.4x faster
-/// from cache and up to 1.7x faster from memory than four neighbours at a time, while 64
-/// channels, whose four neighbours are one run of 1 KiB, ran 0.86-0.95x as fast.
+/// not follow: summing 128-512 channels of float as four streams measured 1.1-1.5x faster
+/// from cache and 1.3-1.8x from memory than four neighbours at a time (except 128 channels
+/// with their maxes from memory: 0.85-1.2x over three runs), while 64 channels, whose four
+/// neighbours are one run of 1 KiB, ran 0.86-0.95x as fast.
 constexpr Index spread_pixel_bytes = 512;
 
 /// The walk over a block of `pixels` NHWC pixels of `channels` S each: four streams a
