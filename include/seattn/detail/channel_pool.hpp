@@ -5,7 +5,6 @@
 // spatial pass can scale the rows while they are cached.
 
 #include <algorithm>
-#include <type_traits>
 
 #include "packet_math.hpp"
 #include "squeeze.hpp"
@@ -56,6 +55,17 @@ void store_pooled_packet(Eigen::internal::PacketBlock<Packet<S>, lanes<S>>& sums
     store_packet(max, largest);
 }
 
+/// The packet of values i, i + 1, ... of one NHWC pixel, times the same channel weights when
+/// Weighted. A template argument rather than a test of channel_weights, so that the loops
+/// over the channels carry no branch.
+template <bool Weighted, class S>
+Packet<S> weighted_packet(const S* pixel, const S* channel_weights, Index i) {
+    if constexpr (Weighted)
+        return Eigen::internal::pmul(load(pixel + i), load(channel_weights + i));
+    else
+        return load(pixel + i);
+}
+
 /// mean[q] and max[q] over c of x[q, c] * (Weighted ? channel_weights[c] : 1) for the
 /// lanes<S> NHWC pixels q starting at x, whose `channels` values fill whole packets. A packet
 /// of pixels at once: one transpose of their partial packets leaves a packet of results,
@@ -65,13 +75,7 @@ void pool_pixel_packet(const S* x, Index channels, const S* channel_weights, S* 
     using Eigen::internal::padd;
     constexpr int L = lanes<S>;
     Eigen::internal::PacketBlock<Packet<S>, L> sums, maxes;
-    auto value = [&](Index q, Index i) {
-        const S* pixel = x + q * channels;
-        if constexpr (Weighted)
-            return Eigen::internal::pmul(load(pixel + i), load(channel_weights + i));
-        else
-            return load(pixel + i);
-    };
+    auto value = [&](Index q, Index i) { return weighted_packet<Weighted>(x + q * channels, channel_weights, i); };
     // A group of pixels goes through the channels side by side, so that each pixel's chain
     // of adds overlaps the others' latency; four keep every sum and max in registers.
     constexpr int group = L < 4 ? L : 4;
@@ -103,13 +107,7 @@ void pool_packets(const S* x, Index channels, const S* channel_weights, S* mean,
     using Eigen::internal::padd;
     constexpr int L = lanes<S>;
     Eigen::internal::PacketBlock<Packet<S>, L> sums[K], maxes[K];
-    auto value = [&](Index q, Index i) {
-        const S* pixel = x + q * channels;
-        if constexpr (Weighted)
-            return Eigen::internal::pmul(load(pixel + i), load(channel_weights + i));
-        else
-            return load(pixel + i);
-    };
+    auto value = [&](Index q, Index i) { return weighted_packet<Weighted>(x + q * channels, channel_weights, i); };
     for (int p = 0; p < L; ++p) {
         Packet<S> total[K], largest[K];
         unroll<K>([&](auto k) { total[k] = largest[k] = value(k * L + p, 0); });
@@ -130,6 +128,33 @@ void pool_packets(const S* x, Index channels, const S* channel_weights, S* mean,
 #pragma GCC diagnostic pop
 #endif
 
+/// mean and max of the NHWC pixels [0, count) from `first` on, as channel_pool_rows, whose
+/// `channels` fill whole packets, up to the last whole packet of pixels; returns how many
+/// pixels that is. `spread`: a few packets at a time (pool_packets); prefetches
+/// prefetch_ahead_pixels ahead, up to pixel prefetch_end, when that is not 0.
+template <bool Weighted, class S>
+Index pool_whole_packets(const S* first, Index channels, Index count, const S* channel_weights, S* mean, S* max,
+                         bool spread, Index prefetch_end) {
+    constexpr Index L = lanes<S>;
+    Index i = 0;
+    if (spread) {
+        for (; i + 4 * L <= count; i += 4 * L)
+            pool_packets<4, Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
+        if (i + 3 * L <= count) {
+            pool_packets<3, Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
+            i += 3 * L;
+        } else if (i + 2 * L <= count) {
+            pool_packets<2, Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
+            i += 2 * L;
+        }
+    }
+    for (; i + L <= count; i += L) {
+        if (prefetch_end > 0) prefetch_pixels(first, channels, i + prefetch_ahead_pixels, L, prefetch_end);
+        pool_pixel_packet<Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
+    }
+    return i;
+}
+
 /// The same as the NCHW channel_pool_rows for one NHWC sample. When `from_memory` (x is not
 /// in cache), pixels of spread_pixel_bytes or more go a few packets at a time (pool_packets),
 /// and smaller ones prefetch prefetch_ahead_pixels ahead, into the rows after these too. In
@@ -139,37 +164,15 @@ void pool_packets(const S* x, Index channels, const S* channel_weights, S* mean,
 template <class S>
 void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NHWC,
                        const S* channel_weights, S* mean, S* max, bool from_memory) {
-    constexpr Index L = lanes<S>;
-    const Index count = (row_end - row_begin) * width, ahead_end = pixels - row_begin * width;
+    const Index count = (row_end - row_begin) * width, prefetch_end = from_memory ? pixels - row_begin * width : 0;
     const S* first = x + row_begin * width * channels;
     const bool spread = from_memory && channels * Index(sizeof(S)) >= spread_pixel_bytes;
     Index i = 0;
-    // Weighted or not is a template argument, so that the loops over the channels carry no
-    // branch.
-    auto pool_whole_packets = [&](auto weighted) {
-        constexpr bool Weighted = decltype(weighted)::value;
-        auto pool = [&](auto packets) {
-            pool_packets<decltype(packets)::value, Weighted>(first + i * channels, channels, channel_weights, mean + i,
-                                                             max + i);
-            i += decltype(packets)::value * L;
-        };
-        if (spread) {
-            while (i + 4 * L <= count) pool(std::integral_constant<int, 4>{});
-            const Index packets = (count - i) / L;
-            if (packets == 3) pool(std::integral_constant<int, 3>{});
-            if (packets == 2) pool(std::integral_constant<int, 2>{});
-        }
-        for (; i + L <= count; i += L) {
-            if (from_memory) prefetch_pixels(first, channels, i + prefetch_ahead_pixels, L, ahead_end);
-            pool_pixel_packet<Weighted>(first + i * channels, channels, channel_weights, mean + i, max + i);
-        }
-    };
-    if (channels % L == 0) {
-        if (channel_weights)
-            pool_whole_packets(std::true_type{});
-        else
-            pool_whole_packets(std::false_type{});
-    }
+    if (channels % lanes<S> == 0)
+        i = channel_weights ? pool_whole_packets<true>(first, channels, count, channel_weights, mean, max, spread,
+                                                       prefetch_end)
+                            : pool_whole_packets<false>(first, channels, count, channel_weights, mean, max, spread,
+                                                        prefetch_end);
     for (; i < count; ++i) {
         sum_and_max<true>(first + i * channels, channel_weights, channels, mean[i], max[i]);
         mean[i] /= S(channels);
