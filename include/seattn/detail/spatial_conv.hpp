@@ -56,8 +56,11 @@ S tap(const S* weight, Index k, Index m, Index i, Index j) {
 }
 
 /// R output rows from padded row y on, P packets from column x on, into sums (which start
-/// at the bias). Each padded row's taps are loaded once for all R output rows, so that the
-/// multiply-adds, not the loads, set the pace.
+/// at the bias), each adding its taps in the order m, i, j whatever R and P (so every tiling
+/// gives the same bits). The R x P sums are independent chains of multiply-adds, which keep
+/// both FMA units busy only if there are about eight of them; loading each tap's values
+/// afresh for every row, rather than once for the R rows that use them, measured as fast and
+/// needs no branch on which rows a tap reaches.
 template <int R, int P, bool Flip, class S>
 void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index y, Index x,
                Packet<S> (&sums)[R][P]) {
@@ -68,65 +71,77 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
     Packet<S> acc[R][P];
     unroll<R>([&](auto r) { unroll<P>([&](auto q) { acc[r][q] = Eigen::internal::pset1<Packet<S>>(bias); }); });
     for (Index m = 0; m < g.maps; ++m)
-        for (Index t = 0; t < k + R - 1; ++t) {
-            const S* source = padded + g.row(m, y + t) + x;
+        for (Index i = 0; i < k; ++i) {
+            const S* source = padded + g.row(m, y + i) + x;
             for (Index j = 0; j < k; ++j) {
-                Packet<S> values[P];
-                unroll<P>([&](auto q) { values[q] = load(source + q * L + j); });
+                const Packet<S> w = Eigen::internal::pset1<Packet<S>>(tap<Flip>(weight, k, m, i, j));
                 unroll<R>([&](auto r) {
-                    const Index i = t - r;
-                    if (i < 0 || i >= k) return;
-                    const Packet<S> w = Eigen::internal::pset1<Packet<S>>(tap<Flip>(weight, k, m, i, j));
-                    unroll<P>([&](auto q) { acc[r][q] = Eigen::internal::pmadd(w, values[q], acc[r][q]); });
+                    unroll<P>([&](auto q) {
+                        acc[r][q] = Eigen::internal::pmadd(w, load(source + r * g.stride + q * L + j), acc[r][q]);
+                    });
                 });
             }
         }
     unroll<R>([&](auto r) { unroll<P>([&](auto q) { sums[r][q] = acc[r][q]; }); });
 }
 
-/// Output rows [y, y + R) into out (at row y, rows g.w apart) from column x on, in tiles of
-/// P packets while they fit; then, if columns remain and the row holds a whole tile, one
-/// more tile that ends at the row's end, recomputing some columns rather than leaving a
-/// narrower tile, with fewer independent sums, for them. Returns the first column left.
-template <int R, int P, bool Flip, class S>
-Index conv_tiles(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index y, Index x, S* out) {
-    constexpr Index L = lanes<S>, width = P * L;
-    const auto tile = [&](Index at) {
-        Packet<S> sums[R][P];
-        conv_tile<R, P, Flip>(padded, g, weight, bias, y, at, sums);
-        for (int r = 0; r < R; ++r)
-            for (int q = 0; q < P; ++q) store_packet(out + r * g.w + at + q * L, sums[r][q]);
-    };
-    for (; x + width <= g.w; x += width) tile(x);
-    if (x == g.w || g.w < width) return x;
-    tile(g.w - width);
-    return g.w;
+/// Most packets of a row one tile covers: 8 sums and a tap's weight leave AVX2's 16 vector
+/// registers room for the loads.
+constexpr int max_tile_packets = 8;
+
+/// Rows a tile of P packets covers at once: about eight sums in all (conv_tile). One row of
+/// a 56-wide map as a tile of 7 packets, and two rows of a 28-wide map as tiles of 4,
+/// measured twice as fast as 4 rows of tiles of 2 packets side by side.
+constexpr int tile_rows(int packets) { return packets >= 5 ? 1 : 8 / packets; }
+
+/// Output rows the convolution computes at once on maps w values wide, when it is given
+/// that many: those of the tiles that cover the start of a row.
+template <class S>
+Index conv_rows_at_once(Index w) {
+    return tile_rows(int(std::min<Index>(max_tile_packets, (w + lanes<S> - 1) / lanes<S>)));
 }
 
-/// Output rows [y, y + R) into out (at row y, rows g.w apart), in tiles of R x P packets
-/// with at least eight sums each to cover the latency of the multiply-adds, and narrower
-/// tiles only where the row is narrower.
-template <int R, bool Flip, class S>
-void conv_rows_block(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index y, S* out) {
+/// Output rows [y, y + R) into out (at row y, rows g.w apart), columns [x, x + P packets)
+/// cut at the row's end: the tile's last packet may reach past it into the padding.
+template <int R, int P, bool Flip, class S>
+void conv_tile_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index y, Index x, S* out) {
     constexpr Index L = lanes<S>;
-    constexpr int P = R >= 4 ? 2 : 8 / R;
-    Index x = conv_tiles<R, P, Flip>(padded, g, weight, bias, y, 0, out);
-    if constexpr (P > 2) x = conv_tiles<R, 2, Flip>(padded, g, weight, bias, y, x, out);
-    x = conv_tiles<R, 1, Flip>(padded, g, weight, bias, y, x, out);
-    if (x == g.w) return;
-    // A row narrower than a packet.
-    Packet<S> sums[R][1];
-    conv_tile<R, 1, Flip>(padded, g, weight, bias, y, x, sums);
-    alignas(64) S values[L];
+    Packet<S> sums[R][P];
+    conv_tile<R, P, Flip>(padded, g, weight, bias, y, x, sums);
+    const Index last = x + (P - 1) * L, tail = std::min(L, g.w - last);
     for (int r = 0; r < R; ++r) {
-        store_packet(values, sums[r][0]);
-        std::copy(values, values + (g.w - x), out + r * g.w + x);
+        S* row = out + r * g.w;
+        for (int q = 0; q + 1 < P; ++q) store_packet(row + x + q * L, sums[r][q]);
+        if (tail == L) {
+            store_packet(row + last, sums[r][P - 1]);
+        } else {
+            alignas(64) S values[L];
+            store_packet(values, sums[r][P - 1]);
+            std::copy(values, values + tail, row + last);
+        }
     }
 }
 
-/// Output rows the convolution computes at once, when it is given that many: a single row
-/// takes about twice as long per row (measured on 56 x 56 maps).
-constexpr int conv_block_rows = 4;
+/// Output rows [row_begin, row_end) of the columns from x on that P packets cover, into out
+/// (at row_begin): R rows at a time, then the rows left over R / 2 at a time, and so on.
+template <int P, bool Flip, int R = tile_rows(P), class S>
+void conv_columns(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin, Index row_end,
+                  Index x, S* out) {
+    Index y = row_begin;
+    for (; y + R <= row_end; y += R)
+        conv_tile_rows<R, P, Flip>(padded, g, weight, bias, y, x, out + (y - row_begin) * g.w);
+    if constexpr (R > 1)
+        conv_columns<P, Flip, R / 2>(padded, g, weight, bias, y, row_end, x, out + (y - row_begin) * g.w);
+}
+
+/// conv_columns for a run-time count of `packets`, 1 to max_tile_packets.
+template <bool Flip, class S, int P = 1>
+void conv_columns(Index packets, const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin,
+                  Index row_end, Index x, S* out) {
+    if (packets == P) return conv_columns<P, Flip>(padded, g, weight, bias, row_begin, row_end, x, out);
+    if constexpr (P < max_tile_packets)
+        conv_columns<Flip, S, P + 1>(packets, padded, g, weight, bias, row_begin, row_end, x, out);
+}
 
 /// out[y, x] = bias + sum over m, i, j of weight[m, i, j] * map_m[y + i - k/2, x + j - k/2]
 /// (zero outside the maps) for output rows [row_begin, row_end), w values each from out on;
@@ -135,10 +150,11 @@ constexpr int conv_block_rows = 4;
 template <bool Flip = false, class S>
 void spatial_conv_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin,
                        Index row_end, S* out) {
-    Index y = row_begin;
-    for (; y + conv_block_rows <= row_end; y += conv_block_rows)
-        conv_rows_block<conv_block_rows, Flip>(padded, g, weight, bias, y, out + (y - row_begin) * g.w);
-    for (; y < row_end; ++y) conv_rows_block<1, Flip>(padded, g, weight, bias, y, out + (y - row_begin) * g.w);
+    constexpr Index L = lanes<S>;
+    for (Index x = 0; x < g.w; x += max_tile_packets * L) {
+        const Index packets = std::min<Index>(max_tile_packets, (g.w - x + L - 1) / L);
+        conv_columns<Flip>(packets, padded, g, weight, bias, row_begin, row_end, x, out);
+    }
 }
 
 }  // namespace seattn::detail

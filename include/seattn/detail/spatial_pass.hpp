@@ -45,13 +45,13 @@ inline Index rows_per_step(NHWC, Index) { return 1; }
 /// scaling a row still finds it there.
 constexpr Index pending_x_bytes = Index(256) << 10;
 
-/// Rows to finish at once: as many as the conv computes at once (conv_block_rows), unless
+/// Rows to finish at once: as many as the conv computes at once (conv_rows_at_once), unless
 /// the rows of x pending then would exceed pending_x_bytes. An NCHW band is pooled in one
 /// step, so this only matters to NHWC.
 template <class S>
 Index rows_per_finish(const Shape& s, Index pad) {
     const Index row_bytes = s.w * s.c * Index(sizeof(S));
-    return std::clamp(pending_x_bytes / row_bytes - pad, Index(1), Index(conv_block_rows));
+    return std::clamp(pending_x_bytes / row_bytes - pad, Index(1), conv_rows_at_once<S>(s.w));
 }
 
 /// Shortest run of one channel plane, in bytes, an NCHW band may cover. Neighbouring bands
