@@ -74,8 +74,16 @@ private:
         // whole spatial pass falls asleep, and waking it for the next squeeze costs more than
         // it saved.
         if (pieces > 1 && pass.bands > 1) {
-            channel_.excite_pieces(x, s, pieces, ws);
-            detail::run_spatial_pass<Layout>(pass, ws.pool_);
+            constexpr int excite_phases = SEBlock<Scalar, Layout>::excite_phases;
+            Index tasks[excite_phases + 2];
+            channel_.excite_phase_tasks(s, pieces, tasks);
+            const int phases = excite_phases + detail::spatial_phases(pass, tasks + excite_phases);
+            detail::parallel_phases(ws.pool_, tasks, phases, [&](int phase, Index task) {
+                if (phase < excite_phases)
+                    channel_.excite_phase(x, s, pieces, phase, task, ws);
+                else
+                    detail::spatial_phase<Layout>(pass, phase - excite_phases, task);
+            });
             return;
         }
         // A thread per sample: both passes over it run while it is cached.

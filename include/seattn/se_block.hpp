@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config.hpp"
@@ -125,16 +126,25 @@ private:
             });
             return;
         }
-        excite_pieces(x, s, pieces, ws);
-        // The same pieces as the squeeze, so each thread rescales what it just read.
-        detail::parallel_for(ws.pool_, s.n * pieces, [&](Index begin, Index end) {
-            for (Index task = begin; task < end; ++task) scale(task);
+        // The scaling's tasks are the squeeze's pieces, so each thread rescales what it read.
+        Index tasks[excite_phases + 1];
+        excite_phase_tasks(s, pieces, tasks);
+        tasks[excite_phases] = s.n * pieces;
+        detail::parallel_phases(ws.pool_, tasks, excite_phases + 1, [&](int phase, Index task) {
+            if (phase < excite_phases)
+                excite_phase(x, s, pieces, phase, task, ws);
+            else
+                scale(task);
         });
     }
 
     /// Squeeze and excitation of every sample: fills ws's channel weights (N x C).
     void excite(const Scalar* x, const detail::Shape& s, Workspace<Scalar>& ws) const {
-        excite_pieces(x, s, prepare(s, ws), ws);
+        const Index pieces = prepare(s, ws);
+        Index tasks[excite_phases];
+        excite_phase_tasks(s, pieces, tasks);
+        detail::parallel_phases(ws.pool_, tasks, excite_phases,
+                                [&](int phase, Index task) { excite_phase(x, s, pieces, phase, task, ws); });
     }
 
     /// Sizes ws's channel buffers for `s` and returns the pieces each sample's squeeze is cut
@@ -145,19 +155,37 @@ private:
         return pieces;
     }
 
-    /// The squeeze of every piece on the pool, then the excitation of every sample.
-    void excite_pieces(const Scalar* x, const detail::Shape& s, Index pieces, Workspace<Scalar>& ws) const {
-        detail::parallel_for(ws.pool_, s.n * pieces, [&](Index begin, Index end) {
-            for (Index task = begin; task < end; ++task) squeeze_piece(x, s, task, pieces, ws);
-        });
-        for (Index n = 0; n < s.n; ++n) finish_sample_squeeze(s, n, pieces, ws);
-        // The pieces share each sample's MLP too: its weights can outweigh the sample
-        // (2048 channels: 2 MiB against 392 KiB), and a long step on one thread lets the
-        // others fall asleep, which costs more to undo than the step itself.
-        detail::for_each_piece(ws.pool_, s.n, reduced(), pieces,
-                               [&](Index n, Index begin, Index end) { excite_hidden(s, n, begin, end, ws); });
-        detail::for_each_piece(ws.pool_, s.n, s.c, pieces,
-                               [&](Index n, Index begin, Index end) { excite_channels(s, n, begin, end, ws); });
+    /// Phases of the channel weights of a batch whose samples are cut into pieces: the
+    /// squeeze of every piece, the means (and maxes) of every sample, then its hidden units
+    /// and its channel weights, each cut into the same pieces. The pieces share each sample's
+    /// MLP too: its weights can outweigh the sample (2048 channels: 2 MiB against 392 KiB).
+    static constexpr int excite_phases = 4;
+
+    /// Tasks of each of the excite_phases into tasks.
+    static void excite_phase_tasks(const detail::Shape& s, Index pieces, Index* tasks) {
+        tasks[0] = s.n * pieces;
+        tasks[1] = s.n;
+        tasks[2] = tasks[3] = s.n * pieces;
+    }
+
+    /// Task `task` of excite phase `phase`.
+    void excite_phase(const Scalar* x, const detail::Shape& s, Index pieces, int phase, Index task,
+                      Workspace<Scalar>& ws) const {
+        const Index n = task / pieces, piece = task % pieces;
+        const auto piece_of = [&](Index length) {
+            return std::pair(detail::piece_begin(length, piece, pieces), detail::piece_begin(length, piece + 1, pieces));
+        };
+        if (phase == 0) {
+            squeeze_piece(x, s, task, pieces, ws);
+        } else if (phase == 1) {
+            finish_sample_squeeze(s, task, pieces, ws);
+        } else if (phase == 2) {
+            const auto [begin, end] = piece_of(reduced());
+            excite_hidden(s, n, begin, end, ws);
+        } else {
+            const auto [begin, end] = piece_of(s.c);
+            excite_channels(s, n, begin, end, ws);
+        }
     }
 
     /// Squeeze of piece task % pieces of sample task / pieces into ws.

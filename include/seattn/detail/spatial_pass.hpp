@@ -140,17 +140,29 @@ void finish_spatial_band(const SpatialPass<S>& p, Index task) {
     if (r1 > own.second) finish_spatial_rows<Layout>(p, n, own.second, r1);
 }
 
+/// Phases of the pass: pool_spatial_band of every band, then, when the samples are cut into
+/// bands, finish_spatial_band of every band. Fills tasks (two) and returns the count.
+template <class S>
+int spatial_phases(const SpatialPass<S>& p, Index* tasks) {
+    tasks[0] = tasks[1] = p.shape.n * p.bands;
+    return p.bands > 1 ? 2 : 1;
+}
+
+/// Task `task` of phase `phase` of the pass.
+template <class Layout, class S>
+void spatial_phase(const SpatialPass<S>& p, int phase, Index task) {
+    if (phase == 0)
+        pool_spatial_band<Layout>(p, task);
+    else
+        finish_spatial_band<Layout>(p, task);
+}
+
 /// Runs the pass over the batch on `pool`'s threads and the calling one.
 template <class Layout, class S>
 void run_spatial_pass(const SpatialPass<S>& p, Eigen::ThreadPoolInterface* pool) {
-    const Index tasks = p.shape.n * p.bands;
-    parallel_for(pool, tasks, [&p](Index begin, Index end) {
-        for (Index task = begin; task < end; ++task) pool_spatial_band<Layout>(p, task);
-    });
-    if (p.bands == 1) return;
-    parallel_for(pool, tasks, [&p](Index begin, Index end) {
-        for (Index task = begin; task < end; ++task) finish_spatial_band<Layout>(p, task);
-    });
+    Index tasks[2];
+    const int phases = spatial_phases(p, tasks);
+    parallel_phases(pool, tasks, phases, [&p](int phase, Index task) { spatial_phase<Layout>(p, phase, task); });
 }
 
 }  // namespace seattn::detail
