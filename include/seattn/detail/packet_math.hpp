@@ -3,6 +3,7 @@
 // scalar peeling an Eigen expression does to align its destination: the kernels run them on
 // rows of a few dozen values, where that peeling costs more than the vector body.
 
+#include <algorithm>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -146,6 +147,16 @@ void multiply_add(S a, const S* x, S* y, Index n) {
     for (; i + lanes<S> <= n; i += lanes<S>)
         store_packet(y + i, Eigen::internal::pmadd(factor, load(x + i), load(y + i)));
     for (; i < n; ++i) y[i] += a * x[i];
+}
+
+/// Prefetches the `count` pixels of `channels` values from pixel `first` of x, a cache line
+/// at a time, those from pixel `end` on excepted.
+template <class S>
+void prefetch_pixels(const S* x, Index channels, Index first, Index count, Index end) {
+    constexpr Index line = 64 / Index(sizeof(S));
+    const S* begin = x + first * channels;
+    const Index values = std::min(count, end - first) * channels;
+    for (Index i = 0; i < values; i += line) Eigen::internal::prefetch(begin + i);
 }
 
 }  // namespace seattn::detail

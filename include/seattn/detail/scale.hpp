@@ -35,10 +35,11 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
 
 /// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over rows
 /// [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows `width` long;
-/// `map` starts at row_begin. In memory order, as scale_piece.
+/// `map` starts at row_begin. In memory order, as scale_piece. The rows to prefetch (the
+/// last two arguments) are unused in this layout: its bands are pooled in one step.
 template <class S>
 void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
-                const S* channel_weights, const S* map, S* y, bool streaming) {
+                const S* channel_weights, const S* map, S* y, bool streaming, Index, Index) {
     const Index at = row_begin * width, count = (row_end - row_begin) * width;
     for (Index c = 0; c < channels; ++c)
         store_scaled(x + c * pixels + at, map, channel_weights ? channel_weights[c] : S(1), y + c * pixels + at, count,
@@ -46,13 +47,15 @@ void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row
     if (streaming) stream_fence();
 }
 
-/// The same for one NHWC sample.
+/// The same for one NHWC sample, prefetching rows [ahead_begin, ahead_end) of x alongside,
+/// a pixel for each pixel written.
 template <class S>
 void scale_rows(const S* x, Index channels, Index, Index width, Index row_begin, Index row_end, NHWC,
-                const S* channel_weights, const S* map, S* y, bool streaming) {
+                const S* channel_weights, const S* map, S* y, bool streaming, Index ahead_begin, Index ahead_end) {
     const Index at = row_begin * width;
     store_scaled_pixels(x + at * channels, channel_weights, map, channels, (row_end - row_begin) * width,
-                        y + at * channels, streaming);
+                        y + at * channels, streaming, ahead_end > ahead_begin ? x + ahead_begin * width * channels : nullptr,
+                        (ahead_end - ahead_begin) * width);
     if (streaming) stream_fence();
 }
 

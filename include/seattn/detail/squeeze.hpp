@@ -46,16 +46,6 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
 /// this, but prefetching what is cached anyway measured 1.4x slower.
 constexpr Index prefetch_ahead_pixels = 16;
 
-/// Prefetches the `count` pixels of `channels` values from pixel `first` of x, a cache line
-/// at a time, those from pixel `end` on excepted.
-template <class S>
-void prefetch_pixels(const S* x, Index channels, Index first, Index count, Index end) {
-    constexpr Index line = 64 / Index(sizeof(S));
-    const S* begin = x + first * channels;
-    const Index values = std::min(count, end - first) * channels;
-    for (Index i = 0; i < values; i += line) Eigen::internal::prefetch(begin + i);
-}
-
 /// Pixels the NHWC squeeze sums on their own before adding them to a piece's sums, so that a
 /// float's rounding error grows with the block, not with the map.
 constexpr Index squeeze_block_pixels = 64;

@@ -89,14 +89,18 @@ void store_scaled(const S* x, const S* factors, S factor, S* y, Index n, bool st
 
 /// y[p, c] = x[p, c] * (factors[c] * pixel_factors[p]) for `pixels` pixels of `channels`
 /// contiguous values (an NHWC run), without the factors ByChannel or ByPixel leave out, with
-/// streaming stores when Streaming. The factors are multiplied first, as store_scaled and the
-/// NCHW scaling do, so that every path gives the same bits. One loop over the whole run: a
-/// call per pixel, with its own alignment check and tail, measured slower on 64 channels.
+/// streaming stores when Streaming; prefetches pixel p of `ahead` (if not null) before
+/// writing pixel p, up to pixel ahead_pixels. The factors are multiplied first, as
+/// store_scaled and the NCHW scaling do, so that every path gives the same bits. One loop
+/// over the whole run: a call per pixel, with its own alignment check and tail, measured
+/// slower on 64 channels.
 template <bool Streaming, bool ByChannel, bool ByPixel, class S>
-void store_scaled_run(const S* x, const S* factors, const S* pixel_factors, Index channels, Index pixels, S* y) {
+void store_scaled_run(const S* x, const S* factors, const S* pixel_factors, Index channels, Index pixels, S* y,
+                      const S* ahead, Index ahead_pixels) {
     using Eigen::internal::pmul;
     constexpr Index L = lanes<S>;
     for (Index p = 0; p < pixels; ++p, x += channels, y += channels) {
+        if (ahead) prefetch_pixels(ahead, channels, p, 1, ahead_pixels);
         const Packet<S> pixel_factor = Eigen::internal::pset1<Packet<S>>(ByPixel ? pixel_factors[p] : S(1));
         for (Index i = 0; i < channels; i += L) {
             Packet<S> v = load(x + i);
@@ -116,17 +120,20 @@ void store_scaled_run(const S* x, const S* factors, const S* pixel_factors, Inde
 
 /// y[p, c] = x[p, c] * factors[c] * pixel_factors[p] for `pixels` pixels of `channels`
 /// contiguous values; factors or pixel_factors may be null (1). Streaming stores when
-/// `streaming`.
+/// `streaming`. Prefetches pixel p of `ahead`, when it is not null and p < ahead_pixels,
+/// before writing pixel p.
 template <class S>
 void store_scaled_pixels(const S* x, const S* factors, const S* pixel_factors, Index channels, Index pixels, S* y,
-                         bool streaming) {
+                         bool streaming, const S* ahead = nullptr, Index ahead_pixels = 0) {
     const bool aligned = reinterpret_cast<std::uintptr_t>(y) % sizeof(Packet<S>) == 0;
     auto run = [&](auto by_channel, auto by_pixel) {
         constexpr bool ByChannel = decltype(by_channel)::value, ByPixel = decltype(by_pixel)::value;
         if (streaming)
-            store_scaled_run<true, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y);
+            store_scaled_run<true, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y, ahead,
+                                                       ahead_pixels);
         else
-            store_scaled_run<false, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y);
+            store_scaled_run<false, ByChannel, ByPixel>(x, factors, pixel_factors, channels, pixels, y, ahead,
+                                                        ahead_pixels);
     };
     if (channels % lanes<S> == 0 && (aligned || !streaming)) {
         if (factors && pixel_factors) return run(std::true_type{}, std::true_type{});
@@ -134,6 +141,7 @@ void store_scaled_pixels(const S* x, const S* factors, const S* pixel_factors, I
         if (pixel_factors) return run(std::false_type{}, std::true_type{});
     }
     for (Index p = 0; p < pixels; ++p) {
+        if (ahead) prefetch_pixels(ahead, channels, p, 1, ahead_pixels);
         const S factor = pixel_factors ? pixel_factors[p] : S(1);
         if (factors)
             store_scaled(x + p * channels, factors, factor, y + p * channels, channels, streaming);
