@@ -76,6 +76,7 @@ constexpr int max_phases = 8;
 /// every phase alone, so the passes finish however late the pool's threads start.
 template <class F>
 void parallel_phases(Eigen::ThreadPoolInterface* pool, const Index* tasks, int phases, const F& f) {
+    eigen_assert(phases <= max_phases);
     const Index threads = threads_for(pool, *std::max_element(tasks, tasks + phases));
     if (threads <= 1) {
         for (int p = 0; p < phases; ++p)
