@@ -66,23 +66,24 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
                Packet<S> (&sums)[R][P]) {
     constexpr Index L = lanes<S>;
     const Index k = g.k;
-    // The sums stay in registers only if every index into them is a constant: hence the
-    // unrolled loops, and local sums (sums[][] may alias anything).
+    // The sums stay in registers only if every index into them is a constant: the loops over
+    // R and P have compile-time bounds, which g++ and clang++ unroll, and the sums are local
+    // (sums[][] may alias anything).
     Packet<S> acc[R][P];
-    unroll<R>([&](auto r) { unroll<P>([&](auto q) { acc[r][q] = Eigen::internal::pset1<Packet<S>>(bias); }); });
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < P; ++q) acc[r][q] = Eigen::internal::pset1<Packet<S>>(bias);
     for (Index m = 0; m < g.maps; ++m)
         for (Index i = 0; i < k; ++i) {
             const S* source = padded + g.row(m, y + i) + x;
             for (Index j = 0; j < k; ++j) {
                 const Packet<S> w = Eigen::internal::pset1<Packet<S>>(tap<Flip>(weight, k, m, i, j));
-                unroll<R>([&](auto r) {
-                    unroll<P>([&](auto q) {
+                for (int r = 0; r < R; ++r)
+                    for (int q = 0; q < P; ++q)
                         acc[r][q] = Eigen::internal::pmadd(w, load(source + r * g.stride + q * L + j), acc[r][q]);
-                    });
-                });
             }
         }
-    unroll<R>([&](auto r) { unroll<P>([&](auto q) { sums[r][q] = acc[r][q]; }); });
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < P; ++q) sums[r][q] = acc[r][q];
 }
 
 /// Most packets of a row one tile covers: 8 sums and a tap's weight leave AVX2's 16 vector
