@@ -95,11 +95,18 @@ constexpr int max_tile_packets = 8;
 /// measured twice as fast as 4 rows of tiles of 2 packets side by side.
 constexpr int tile_rows(int packets) { return packets >= 5 ? 1 : 8 / packets; }
 
+/// Packets of the tile that covers `columns` values from its first column on: all of them,
+/// up to max_tile_packets.
+template <class S>
+Index tile_packets(Index columns) {
+    return std::min<Index>(max_tile_packets, (columns + lanes<S> - 1) / lanes<S>);
+}
+
 /// Output rows the convolution computes at once on maps w values wide, when it is given
 /// that many: those of the tiles that cover the start of a row.
 template <class S>
 Index conv_rows_at_once(Index w) {
-    return tile_rows(int(std::min<Index>(max_tile_packets, (w + lanes<S> - 1) / lanes<S>)));
+    return tile_rows(int(tile_packets<S>(w)));
 }
 
 /// Output rows [y, y + R) into out (at row y, rows g.w apart), columns [x, x + P packets)
@@ -151,11 +158,8 @@ void conv_columns(Index packets, const S* padded, const PaddedMaps<S>& g, const 
 template <bool Flip = false, class S>
 void spatial_conv_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin,
                        Index row_end, S* out) {
-    constexpr Index L = lanes<S>;
-    for (Index x = 0; x < g.w; x += max_tile_packets * L) {
-        const Index packets = std::min<Index>(max_tile_packets, (g.w - x + L - 1) / L);
-        conv_columns<Flip>(packets, padded, g, weight, bias, row_begin, row_end, x, out);
-    }
+    for (Index x = 0; x < g.w; x += max_tile_packets * lanes<S>)
+        conv_columns<Flip>(tile_packets<S>(g.w - x), padded, g, weight, bias, row_begin, row_end, x, out);
 }
 
 }  // namespace seattn::detail
