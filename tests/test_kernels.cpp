@@ -40,9 +40,10 @@ struct Size {
 // (detail::register_packets), over blocks of pixels with tails of 1-3. The two sizes before
 // the last have NHWC rows long enough that the spatial pass finishes fewer rows at once than
 // the conv computes at once (detail::rows_per_finish): the first in double only, whatever
-// the packet size, the second in both. The last size is a single sample
-// whose map is wide enough for NCHW row bands on every pool (detail::min_band_plane_bytes),
-// with fewer hidden units than pieces.
+// the packet size, the second in both. The last size is a single sample cut into as many
+// NHWC row bands and NCHW channel groups as there are threads on every pool, with fewer
+// hidden units than pieces. Single samples of 1, 3 and 8 channels have fewer channels than
+// the largest pools have threads, and so fewer NCHW groups.
 const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},    {2, 37, 13, 7},
                           {1, 20, 1, 11}, {5, 9, 4, 4},    {2, 64, 9, 9},    {3, 24, 3, 5},
                           {1, 8, 13, 11}, {1, 1280, 9, 4}, {1, 512, 9, 33}, {1, 10, 64, 130}};
@@ -91,16 +92,23 @@ ref::Tensor4d random_input(const Size& size, std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE("the widest odd size is cut into pieces and NCHW row bands on every pool", "[kernels]") {
+TEST_CASE("single samples are cut into NHWC row bands and NCHW channel groups on every pool", "[kernels]") {
+    const auto shape = [](const Size& size) { return seattn::detail::Shape{size.n, size.c, size.h, size.w}; };
     const Size& wide = odd_sizes[std::size(odd_sizes) - 1];
-    const seattn::detail::Shape shape{wide.n, wide.c, wide.h, wide.w};
     for (const int threads : pool_sizes) {
         if (threads == 0) continue;
         Eigen::ThreadPool pool(threads);
         INFO("pool of " << threads << " threads");
         CHECK(seattn::detail::pieces_per_sample(&pool, wide.n) == threads + 1);
-        CHECK(seattn::detail::spatial_bands<float>(&pool, shape, seattn::NCHW{}) == threads + 1);
-        CHECK(seattn::detail::spatial_bands<double>(&pool, shape, seattn::NCHW{}) == threads + 1);
+        CHECK(seattn::detail::spatial_bands<float>(&pool, shape(wide), seattn::NHWC{}) == threads + 1);
+        CHECK(seattn::detail::spatial_bands<float>(&pool, shape(wide), seattn::NCHW{}) == 1);
+        CHECK(seattn::detail::channel_groups<float>(&pool, shape(wide), seattn::NCHW{}) == threads + 1);
+        CHECK(seattn::detail::channel_groups<double>(&pool, shape(wide), seattn::NHWC{}) == 1);
+        for (const Size& size : odd_sizes)
+            if (size.n == 1 && size.c <= threads) {
+                INFO(size.c << " channels");
+                CHECK(seattn::detail::channel_groups<double>(&pool, shape(size), seattn::NCHW{}) == size.c);
+            }
     }
 }
 

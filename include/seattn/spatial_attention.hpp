@@ -127,8 +127,10 @@ private:
     detail::SpatialPass<Scalar> prepare_pass(const Scalar* x, Scalar* y, const detail::Shape& s,
                                              const Scalar* channel_weights, Workspace<Scalar>& ws) const {
         const Index bands = detail::spatial_bands<Scalar>(ws.pool_, s, Layout{});
+        const Index groups = detail::channel_groups<Scalar>(ws.pool_, s, Layout{});
         const detail::PaddedMaps<Scalar> padding(2, s.h, s.w, config_.kernel);
-        ws.prepare_spatial(s, s.n * padding.size());
+        ws.prepare_spatial(s, s.n * padding.size(),
+                           groups > 1 ? s.n * groups * detail::group_map_stride<Scalar>(s.pixels()) : 0);
         detail::SpatialPass<Scalar> pass;
         pass.x = x;
         pass.y = y;
@@ -145,6 +147,9 @@ private:
         pass.padding = padding;
         pass.padded = ws.padded_maps_.data();
         pass.bands = bands;
+        pass.channel_groups = groups;
+        pass.group_sums = ws.group_sums_.data();
+        pass.group_maxes = ws.group_maxes_.data();
         pass.streaming = detail::stream_output<Scalar>(s.size());
         return pass;
     }

@@ -72,9 +72,11 @@ private:
         this->has_channel_ = true;
     }
 
-    void prepare_spatial(const detail::Shape& s, Index padded_maps_size) {
+    void prepare_spatial(const detail::Shape& s, Index padded_maps_size, Index group_maps_size) {
         this->shape_ = s;
         padded_maps_.resize(padded_maps_size);
+        group_sums_.resize(group_maps_size);
+        group_maxes_.resize(group_maps_size);
         map_mean_.resize(s.n * s.pixels());
         map_max_.resize(s.n * s.pixels());
         spatial_logits_.resize(s.n * s.pixels());
@@ -94,8 +96,10 @@ private:
     // threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
-    // Spatial attention, N x H x W, and the convolution's zero-padded input maps.
-    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_;
+    // Spatial attention, N x H x W, the convolution's zero-padded input maps, and the sums
+    // and maxes of each group of channels when the pass cuts samples into groups
+    // (N x groups maps, detail::group_map_stride apart).
+    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_, group_sums_, group_maxes_;
 };
 
 }  // namespace seattn

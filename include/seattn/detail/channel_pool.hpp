@@ -11,24 +11,33 @@
 
 namespace seattn::detail {
 
-/// mean[p] and max[p] over c of x[c, p] * (channel_weights ? channel_weights[c] : 1) for the
-/// pixels p of rows [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows
-/// `width` long; mean and max start at row_begin. Reading planes in order, it needs no
-/// prefetching (the NHWC overload's last argument).
+/// sum[p] and max[p] over c of x[c, p] * (channel_weights ? channel_weights[c] : 1) for the
+/// pixels p of rows [row_begin, row_end) of `channels` NCHW planes of `pixels`, rows `width`
+/// long; sum and max start at row_begin. Reading planes in order, it needs no prefetching.
 template <class S>
-void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
-                       const S* channel_weights, S* mean, S* max, bool) {
+void channel_sum_max_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end,
+                          const S* channel_weights, S* sum, S* max) {
     const Index at = row_begin * width, count = (row_end - row_begin) * width;
     const S* first = x + at;
-    multiply(first, channel_weights ? channel_weights[0] : S(1), mean, count);
-    std::copy(mean, mean + count, max);
+    multiply(first, channel_weights ? channel_weights[0] : S(1), sum, count);
+    std::copy(sum, sum + count, max);
     Index c = 1;
     // Four channels per update keep the loads of x ahead of the loads and stores of the maps.
     for (; c + 4 <= channels; c += 4)
-        accumulate_rows<4>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, mean, max);
+        accumulate_rows<4>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, sum, max);
     for (; c < channels; ++c)
-        accumulate_rows<1>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, mean, max);
-    ArrayMap<S>(mean, count) /= S(channels);
+        accumulate_rows<1>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, sum, max);
+}
+
+/// mean[p] and max[p] over c of x[c, p] * (channel_weights ? channel_weights[c] : 1) for the
+/// pixels p of rows [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows
+/// `width` long; mean and max start at row_begin. The last argument (the NHWC overload's
+/// prefetching) is unused: planes are read in order.
+template <class S>
+void channel_pool_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
+                       const S* channel_weights, S* mean, S* max, bool) {
+    channel_sum_max_rows(x, channels, pixels, width, row_begin, row_end, channel_weights, mean, max);
+    ArrayMap<S>(mean, (row_end - row_begin) * width) /= S(channels);
 }
 
 // PacketBlock of a SIMD type draws -Wignored-attributes (the vector type's alignment

@@ -33,18 +33,26 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
     if (streaming) stream_fence();
 }
 
-/// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over rows
-/// [row_begin, row_end) of one NCHW sample of `channels` x `pixels`, rows `width` long;
-/// `map` starts at row_begin. In memory order, as scale_piece. The rows to prefetch (the
-/// last two arguments) are unused in this layout: its bands are pooled in one step.
+/// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over the pixels
+/// [at, at + count) of the planes of channels [channel_begin, channel_end) of one NCHW sample
+/// of `pixels` per plane; `map` starts at `at`. In memory order, as scale_piece.
 template <class S>
-void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
-                const S* channel_weights, const S* map, S* y, bool streaming, Index, Index) {
-    const Index at = row_begin * width, count = (row_end - row_begin) * width;
-    for (Index c = 0; c < channels; ++c)
+void scale_planes(const S* x, Index pixels, Index channel_begin, Index channel_end, Index at, Index count,
+                  const S* channel_weights, const S* map, S* y, bool streaming) {
+    for (Index c = channel_begin; c < channel_end; ++c)
         store_scaled(x + c * pixels + at, map, channel_weights ? channel_weights[c] : S(1), y + c * pixels + at, count,
                      streaming);
     if (streaming) stream_fence();
+}
+
+/// The same over rows [row_begin, row_end) of every channel of one NCHW sample of
+/// `channels` x `pixels`, rows `width` long. The rows to prefetch (the last two arguments)
+/// are unused in this layout: its bands are pooled in one step.
+template <class S>
+void scale_rows(const S* x, Index channels, Index pixels, Index width, Index row_begin, Index row_end, NCHW,
+                const S* channel_weights, const S* map, S* y, bool streaming, Index, Index) {
+    scale_planes(x, pixels, 0, channels, row_begin * width, (row_end - row_begin) * width, channel_weights, map, y,
+                 streaming);
 }
 
 /// The same for one NHWC sample, prefetching rows [ahead_begin, ahead_end) of x alongside,
