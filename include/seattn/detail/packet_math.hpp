@@ -59,13 +59,22 @@ void multiply(const S* x, S factor, S* y, Index n) {
     for (; i < n; ++i) y[i] = x[i] * factor;
 }
 
-/// y[i] = x[i] * (factors[i] * factor) for i in [0, n); y may be x.
+/// y[i] = x[i] * (factors[i] * factor) for i in [0, n); y may be x. Four packets at a time,
+/// all loaded before any is stored: one packet at a time, scaling NCHW planes by a spatial
+/// map ran 1.3x as long (36-40 against 27-30 us for 64 planes of 56 x 56, whatever the
+/// offsets of y and the map), where scaling by a factor alone runs as fast as a copy either way.
 template <class S>
 void multiply(const S* x, const S* factors, S factor, S* y, Index n) {
+    using Eigen::internal::pmul;
+    constexpr Index L = lanes<S>;
     const Packet<S> f = Eigen::internal::pset1<Packet<S>>(factor);
     Index i = 0;
-    for (; i + lanes<S> <= n; i += lanes<S>)
-        store_packet(y + i, Eigen::internal::pmul(load(x + i), Eigen::internal::pmul(load(factors + i), f)));
+    for (; i + 4 * L <= n; i += 4 * L) {
+        Packet<S> v[4];
+        unroll<4>([&](auto k) { v[k] = pmul(load(x + i + k * L), pmul(load(factors + i + k * L), f)); });
+        unroll<4>([&](auto k) { store_packet(y + i + k * L, v[k]); });
+    }
+    for (; i + L <= n; i += L) store_packet(y + i, pmul(load(x + i), pmul(load(factors + i), f)));
     for (; i < n; ++i) y[i] = x[i] * (factors[i] * factor);
 }
 
