@@ -44,8 +44,8 @@ inline Index rows_per_step(NCHW, Index band_rows) { return band_rows; }
 inline Index rows_per_step(NHWC, Index) { return 1; }
 
 /// Bytes of x the pass may leave between pooling a row and scaling it: the conv window's
-/// k / 2 rows and the rows finished at once. Half the L2 of the benchmark machine, so that
-/// scaling a row still finds it there.
+/// k / 2 rows and the rows finished at once. Half the 512 KiB L2 of the AVX2 machine it was
+/// tuned on (a quarter of the AVX-512 one's since), so that scaling a row still finds it there.
 constexpr Index pending_x_bytes = Index(256) << 10;
 
 /// Rows to finish at once: as many as the conv computes at once (conv_rows_at_once), unless

@@ -34,7 +34,7 @@ void stream_packet(S* y, const P& v) {
     store_packet(y, v);
 }
 
-// Streaming stores of the packets' full width: on the benchmark machine, half-width ones
+// Streaming stores of the packets' full width: on the AVX2 benchmark machine, half-width ones
 // took 1.4x as long to write a 24 MiB output.
 #if defined(__AVX512F__)
 inline void stream_packet(float* y, const __m512& v) { _mm512_stream_ps(y, v); }
