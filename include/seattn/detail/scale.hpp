@@ -28,20 +28,26 @@ inline Index cached_tail_begin(Index begin, Index end, Index unit_bytes) {
     return tail > 0 && end - begin > tail ? end - tail : begin;
 }
 
+/// Calls scale(first, last) on the cached tail of units [begin, end), then on the units
+/// before it (cached_tail_begin).
+template <class F>
+void scale_cached_tail_first(Index begin, Index end, Index unit_bytes, F&& scale) {
+    const Index tail = cached_tail_begin(begin, end, unit_bytes);
+    scale(tail, end);
+    scale(begin, tail);
+}
+
 /// y = x * channel_weights[c] over piece `piece` of `pieces` of one NCHW sample (the
-/// channels squeeze_piece read): the planes of its cached tail (cached_tail_begin), then the
-/// others, each run in memory order.
+/// channels squeeze_piece read): the planes of its cached tail first
+/// (scale_cached_tail_first), each run in memory order.
 template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(channels, piece, pieces), end = piece_begin(channels, piece + 1, pieces);
-    const Index tail = cached_tail_begin(begin, end, pixels * Index(sizeof(S)));
-    auto scale = [&](Index first, Index last) {
+    scale_cached_tail_first(begin, end, pixels * Index(sizeof(S)), [&](Index first, Index last) {
         for (Index c = first; c < last; ++c)
             store_scaled(x + c * pixels, channel_weights[c], y + c * pixels, pixels, streaming);
-    };
-    scale(tail, end);
-    scale(begin, tail);
+    });
     if (streaming) stream_fence();
 }
 
@@ -50,19 +56,16 @@ template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    const Index tail = cached_tail_begin(begin, end, channels * Index(sizeof(S)));
-    auto scale = [&](Index first, Index last) {
+    scale_cached_tail_first(begin, end, channels * Index(sizeof(S)), [&](Index first, Index last) {
         store_scaled_pixels(x + first * channels, channel_weights, static_cast<const S*>(nullptr), channels,
                             last - first, y + first * channels, streaming);
-    };
-    scale(tail, end);
-    scale(begin, tail);
+    });
     if (streaming) stream_fence();
 }
 
 /// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over the pixels
 /// [at, at + count) of the planes of channels [channel_begin, channel_end) of one NCHW sample
-/// of `pixels` per plane; `map` starts at `at`. In memory order, as scale_piece.
+/// of `pixels` per plane; `map` starts at `at`. In memory order.
 template <class S>
 void scale_planes(const S* x, Index pixels, Index channel_begin, Index channel_end, Index at, Index count,
                   const S* channel_weights, const S* map, S* y, bool streaming) {
