@@ -190,7 +190,7 @@ private:
 
     /// Squeeze of piece task % pieces of sample task / pieces into ws.
     void squeeze_piece(const Scalar* x, const detail::Shape& s, Index task, Index pieces, Workspace<Scalar>& ws) const {
-        const Index n = task / pieces, at = task * s.c;
+        const Index n = task / pieces, at = task * detail::thread_buffer_stride<Scalar>(s.c);
         // An input too large for the cache to keep y is too large for it to keep x between calls.
         const bool from_memory = detail::stream_output<Scalar>(s.size());
         Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + n * s.c;
@@ -208,10 +208,11 @@ private:
 
     /// Means (and maxes) of sample n from its squeezed pieces.
     void finish_sample_squeeze(const detail::Shape& s, Index n, Index pieces, Workspace<Scalar>& ws) const {
-        const Index at = n * s.c;
+        const Index at = n * s.c, stride = detail::thread_buffer_stride<Scalar>(s.c), pieces_at = n * pieces * stride;
         Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + at;
         detail::finish_squeeze(s.c, s.pixels(), pieces, Layout{}, ws.pooled_mean_.data() + at, max,
-                               ws.piece_sum_.data() + at * pieces, max ? ws.piece_max_.data() + at * pieces : nullptr);
+                               ws.piece_sum_.data() + pieces_at, max ? ws.piece_max_.data() + pieces_at : nullptr,
+                               stride);
     }
 
     /// Pooled vectors per sample the MLP maps: the mean, and the max when there is one (CBAM).

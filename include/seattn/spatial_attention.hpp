@@ -130,7 +130,7 @@ private:
         const Index groups = detail::channel_groups<Scalar>(ws.pool_, s, Layout{});
         const detail::PaddedMaps<Scalar> padding(2, s.h, s.w, config_.kernel);
         ws.prepare_spatial(s, s.n * padding.size(),
-                           groups > 1 ? s.n * groups * detail::group_map_stride<Scalar>(s.pixels()) : 0);
+                           groups > 1 ? s.n * groups * detail::thread_buffer_stride<Scalar>(s.pixels()) : 0);
         detail::SpatialPass<Scalar> pass;
         pass.x = x;
         pass.y = y;

@@ -9,6 +9,7 @@
 #include "errors.hpp"
 #include "layout.hpp"
 #include "workspace_base.hpp"
+#include "detail/parallel.hpp"
 #include "detail/shape.hpp"
 
 namespace seattn {
@@ -63,9 +64,10 @@ private:
         reduced_ = reduced;
         pooled_mean_.resize(s.n * s.c);
         pooled_max_.resize(with_max ? s.n * s.c : 0);
-        piece_sum_.resize(s.n * pieces_per_sample * s.c);
-        piece_max_.resize(with_max ? s.n * pieces_per_sample * s.c : 0);
-        squeeze_scratch_.resize(s.n * pieces_per_sample * s.c);
+        const Index piece_buffers = s.n * pieces_per_sample * detail::thread_buffer_stride<Scalar>(s.c);
+        piece_sum_.resize(piece_buffers);
+        piece_max_.resize(with_max ? piece_buffers : 0);
+        squeeze_scratch_.resize(piece_buffers);
         hidden_.resize((with_max ? 2 : 1) * s.n * reduced);
         channel_logits_.resize(s.n * s.c);
         channel_weights_.resize(s.n * s.c);
@@ -92,13 +94,13 @@ private:
     Index reduced_ = 0;
     // Channel attention, N x C; hidden is N x reduced for the mean path, then, when there
     // is a max path, N x reduced for the sum of both paths' hidden units. The piece buffers
-    // and the squeeze scratch hold C values per piece of a sample (N x pieces x C) that
-    // threads squeeze on their own.
+    // and the squeeze scratch hold C values per piece of a sample (N x pieces rows,
+    // detail::thread_buffer_stride apart) that threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
     // Spatial attention, N x H x W, the convolution's zero-padded input maps, and the sums
     // and maxes of each group of channels when the pass cuts samples into groups
-    // (N x groups maps, detail::group_map_stride apart).
+    // (N x groups maps, detail::thread_buffer_stride apart).
     std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_, group_sums_, group_maxes_;
 };
 

@@ -33,7 +33,7 @@ struct SpatialPass {
     S* padded = nullptr;                 // N x padding.size()
     Index bands = 1;                     // bands of rows per sample, one task each
     Index channel_groups = 1;            // groups of channels per NCHW sample, one task each
-    S *group_sums = nullptr, *group_maxes = nullptr;  // N x channel_groups maps each, group_map_stride apart
+    S *group_sums = nullptr, *group_maxes = nullptr;  // N x channel_groups maps each, thread_buffer_stride apart
     bool streaming = false;              // write y with streaming stores (stream_output)
 };
 
@@ -84,16 +84,6 @@ Index channel_groups(Eigen::ThreadPoolInterface* pool, const Shape& s, NCHW) {
 template <class S>
 Index channel_groups(Eigen::ThreadPoolInterface*, const Shape&, NHWC) {
     return 1;
-}
-
-/// Values from one group's map of sums (or maxes) to the next: the map, rounded up to whole
-/// cache lines, and one more line, so that two threads never write to the same line
-/// wherever the buffer starts. End to end, spatial attention on 1x1024x14x14 and 1x2048x7x7
-/// on 2 threads ran 0.86x and 0.79x as fast as unsplit; apart, 1.49x and 1.56x.
-template <class S>
-Index group_map_stride(Index pixels) {
-    constexpr Index line = 64 / Index(sizeof(S));
-    return (pixels + line - 1) / line * line + line;
 }
 
 /// Rows [first, end) of a band [r0, r1) whose conv window lies inside the band (or the
@@ -194,8 +184,8 @@ void pool_channel_group(const SpatialPass<S>& p, Index task) {
     const auto [begin, end] = group_channels(p, task);
     channel_sum_max_rows(p.x + n * s.sample_size() + begin * s.pixels(), end - begin, s.pixels(), s.w, 0, s.h,
                          p.channel_weights ? p.channel_weights + n * s.c + begin : nullptr,
-                         p.group_sums + task * group_map_stride<S>(s.pixels()),
-                         p.group_maxes + task * group_map_stride<S>(s.pixels()));
+                         p.group_sums + task * thread_buffer_stride<S>(s.pixels()),
+                         p.group_maxes + task * thread_buffer_stride<S>(s.pixels()));
 }
 
 /// Rows [begin, end) of task `task`'s piece of its sample's rows, cut into as many pieces
@@ -212,7 +202,7 @@ template <class S>
 void combine_group_rows(const SpatialPass<S>& p, Index task) {
     const auto [row_begin, row_end] = group_rows(p, task);
     if (row_begin == row_end) return;
-    const Index n = task / p.channel_groups, pixels = p.shape.pixels(), stride = group_map_stride<S>(pixels);
+    const Index n = task / p.channel_groups, pixels = p.shape.pixels(), stride = thread_buffer_stride<S>(pixels);
     const Index at = row_begin * p.shape.w, count = (row_end - row_begin) * p.shape.w;
     const Index first = n * p.channel_groups * stride + at;
     ArrayMap<S> mean(p.mean + n * pixels + at, count), max(p.max + n * pixels + at, count);

@@ -191,21 +191,22 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
 
 /// Nothing left to do for NCHW: every piece wrote its channels' results.
 template <class S>
-void finish_squeeze(Index, Index, Index, NCHW, S*, S*, const S*, const S*) {}
+void finish_squeeze(Index, Index, Index, NCHW, S*, S*, const S*, const S*, Index) {}
 
-/// Means (and maxes) of one NHWC sample from its pieces' sums and maxes (`pieces` x C each).
+/// Means (and maxes) of one NHWC sample from its pieces' sums and maxes (`pieces` rows of
+/// C values each, `stride` values apart).
 template <class S>
 void finish_squeeze(Index channels, Index pixels, Index pieces, NHWC, S* mean, S* max, const S* piece_sum,
-                    const S* piece_max) {
+                    const S* piece_max, Index stride) {
     ArrayMap<S> total(mean, channels);
     total = ConstArrayMap<S>(piece_sum, channels);
-    for (Index i = 1; i < pieces; ++i) total += ConstArrayMap<S>(piece_sum + i * channels, channels);
+    for (Index i = 1; i < pieces; ++i) total += ConstArrayMap<S>(piece_sum + i * stride, channels);
     total /= S(pixels);
     if (!max) return;
     ArrayMap<S> largest(max, channels);
     largest = ConstArrayMap<S>(piece_max, channels);
     for (Index i = 1; i < pieces; ++i)
-        largest = largest.binaryExpr(ConstArrayMap<S>(piece_max + i * channels, channels), nan_max_op<S>());
+        largest = largest.binaryExpr(ConstArrayMap<S>(piece_max + i * stride, channels), nan_max_op<S>());
 }
 
 }  // namespace seattn::detail
