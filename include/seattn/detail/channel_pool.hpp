@@ -5,6 +5,7 @@
 // spatial pass can scale the rows while they are cached.
 
 #include <algorithm>
+#include <type_traits>
 
 #include "packet_math.hpp"
 #include "squeeze.hpp"
@@ -22,11 +23,19 @@ void channel_sum_max_rows(const S* x, Index channels, Index pixels, Index width,
     multiply(first, channel_weights ? channel_weights[0] : S(1), sum, count);
     std::copy(sum, sum + count, max);
     Index c = 1;
-    // Four channels per update keep the loads of x ahead of the loads and stores of the maps.
-    for (; c + 4 <= channels; c += 4)
-        accumulate_rows<4>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, sum, max);
-    for (; c < channels; ++c)
-        accumulate_rows<1>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, sum, max);
+    auto add_channels = [&](auto k) {
+        constexpr int K = decltype(k)::value;
+        for (; c + K <= channels; c += K)
+            accumulate_rows<K>(first + c * pixels, pixels, channel_weights ? channel_weights + c : nullptr, count, sum,
+                               max);
+    };
+    // Eight channels per update keep the loads of x ahead of the loads and stores of the
+    // maps: against four, pooling 256 x 56 x 56 took 0.92x as long from the L3 cache and
+    // 0.81x from memory, 512 x 28 x 28 0.95x, 64 x 56 x 56 0.89x from L2 (microbenchmark,
+    // AVX-512 machine); sixteen was slower from cache.
+    add_channels(std::integral_constant<int, 8>{});
+    add_channels(std::integral_constant<int, 4>{});
+    add_channels(std::integral_constant<int, 1>{});
 }
 
 /// mean[p] and max[p] over c of x[c, p] * (channel_weights ? channel_weights[c] : 1) for the
