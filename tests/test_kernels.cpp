@@ -3,7 +3,10 @@
 // batches cut into more pieces than there are rows, pools of many threads, and outputs large
 // enough for streaming stores. Expected values come from the independent double reference.
 
+#include <algorithm>
+#include <cmath>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -176,6 +179,35 @@ TEMPLATE_TEST_CASE("the NHWC squeeze adds in registers exactly as it does throug
     const Eigen::Index too_many = (seattn::detail::register_packets(true) + 1) * lanes;
     std::vector<S> wide(static_cast<std::size_t>(too_many), S(0));
     CHECK_FALSE(seattn::detail::accumulate_pixels_in_registers(wide.data(), too_many, 1, wide.data(), wide.data()));
+}
+
+TEMPLATE_TEST_CASE("the vectorised sigmoid gives a value the same bits wherever it lies", "[kernels]", float, double) {
+    using S = TestType;
+    // Logits from saturation through 0, more than two packets of any width and a partial one.
+    constexpr Eigen::Index count = 37;
+    std::vector<S> logits(count);
+    for (Eigen::Index i = 0; i < count; ++i) logits[std::size_t(i)] = S(-100) + S(200) * S(i) / S(count - 1);
+    logits[1] = S(-3.25), logits[2] = S(0), logits[3] = S(0.5), logits[4] = S(17.75);
+    std::vector<S> expected(count);
+    seattn::detail::apply_gate(seattn::Gate::sigmoid, logits.data(), count, expected.data());
+    for (Eigen::Index i = 0; i < count; ++i)
+        CHECK(std::abs(double(expected[std::size_t(i)]) - 1.0 / (1.0 + std::exp(-double(logits[std::size_t(i)])))) <=
+              4 * std::numeric_limits<S>::epsilon());
+    // Shifting input and output by any number of values below a 64-byte packet moves where
+    // an aligned packet would begin; a single value is the shortest run, all tail.
+    const Eigen::Index shifts = 64 / Eigen::Index(sizeof(S));
+    std::vector<S> in(std::size_t(count + shifts)), out(in.size());
+    for (Eigen::Index shift = 0; shift < shifts; ++shift) {
+        INFO("shift " << shift);
+        std::copy(logits.begin(), logits.end(), in.begin() + shift);
+        seattn::detail::apply_gate(seattn::Gate::sigmoid, in.data() + shift, count, out.data() + shift);
+        CHECK(std::equal(expected.begin(), expected.end(), out.begin() + shift));
+    }
+    for (Eigen::Index i = 0; i < count; ++i) {
+        S one = 0;
+        seattn::detail::apply_gate(seattn::Gate::sigmoid, logits.data() + i, 1, &one);
+        CHECK(one == expected[std::size_t(i)]);
+    }
 }
 
 TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {

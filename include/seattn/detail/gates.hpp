@@ -2,11 +2,13 @@
 // The scalar non-linearities of the blocks and their derivatives, written so that they
 // neither overflow nor lose NaN: sigmoid(-1e30) is 0, sigmoid(NaN) is NaN.
 
+#include <algorithm>
 #include <cmath>
 
 #include <Eigen/Core>
 
 #include "../config.hpp"
+#include "packet_math.hpp"
 
 namespace seattn::detail {
 
@@ -46,15 +48,30 @@ S apply_activation(Activation a, S x) {
 }
 
 /// out[i] = gate(in[i]) for `count` values. The sigmoid is vectorised as 1 / (1 + exp(-x)):
-/// exp(-x) overflowing to inf gives exactly 0, not NaN, and NaN passes through.
+/// exp(-x) overflowing to inf gives exactly 0, not NaN, and NaN passes through. Every value,
+/// the last partial packet's too, goes through the SIMD exp, so that a value's result does
+/// not depend on where it lies: an Eigen expression computes the values before out's first
+/// aligned packet with the scalar std::exp, which differs in the last bit, and with AVX-512's
+/// 64-byte packets where that is depends on the allocation (a batch and its first sample on
+/// their own then gave CBAM outputs one bit apart).
 template <class S>
 void apply_gate(Gate g, const S* in, Eigen::Index count, S* out) {
     if (g == Gate::hardsigmoid) {
         for (Eigen::Index i = 0; i < count; ++i) out[i] = hardsigmoid(in[i]);
         return;
     }
-    Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>> x(in, count);
-    Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>(out, count) = (S(1) + (-x).exp()).inverse();
+    using Eigen::internal::padd;
+    const Packet<S> one = Eigen::internal::pset1<Packet<S>>(S(1));
+    auto gate = [&one](const Packet<S>& x) {
+        return Eigen::internal::pdiv(one, padd(one, Eigen::internal::pexp(Eigen::internal::pnegate(x))));
+    };
+    Eigen::Index i = 0;
+    for (; i + lanes<S> <= count; i += lanes<S>) store_packet(out + i, gate(load(in + i)));
+    if (i == count) return;
+    S tail[lanes<S>] = {};
+    std::copy(in + i, in + count, tail);
+    store_packet(tail, gate(load(tail)));
+    std::copy(tail, tail + (count - i), out + i);
 }
 
 }  // namespace seattn::detail
