@@ -11,6 +11,10 @@ endfunction()
 
 seattn_add_io_test(test_safetensors test_safetensors.cpp)
 seattn_add_io_test(test_golden test_golden.cpp)
+if(SEATTN_NATIVE_TESTS)
+  seattn_add_io_test(test_golden_native test_golden.cpp)
+  seattn_compile_native(test_golden_native)
+endif()
 
 # Valid and malformed safetensors files for the seattn-inspect tests and the fuzzer's corpus.
 add_executable(seattn_make_malformed make_malformed.cpp)
