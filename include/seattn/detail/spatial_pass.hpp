@@ -180,12 +180,11 @@ std::pair<Index, Index> group_channels(const SpatialPass<S>& p, Index task) {
 template <class S>
 void pool_channel_group(const SpatialPass<S>& p, Index task) {
     const Shape& s = p.shape;
-    const Index n = task / p.channel_groups;
+    const Index n = task / p.channel_groups, at = task * thread_buffer_stride<S>(s.pixels());
     const auto [begin, end] = group_channels(p, task);
     channel_sum_max_rows(p.x + n * s.sample_size() + begin * s.pixels(), end - begin, s.pixels(), s.w, 0, s.h,
-                         p.channel_weights ? p.channel_weights + n * s.c + begin : nullptr,
-                         p.group_sums + task * thread_buffer_stride<S>(s.pixels()),
-                         p.group_maxes + task * thread_buffer_stride<S>(s.pixels()));
+                         p.channel_weights ? p.channel_weights + n * s.c + begin : nullptr, p.group_sums + at,
+                         p.group_maxes + at);
 }
 
 /// Rows [begin, end) of task `task`'s piece of its sample's rows, cut into as many pieces

@@ -81,9 +81,9 @@ PixelWalk walk_block(Index channels, Index pixels) {
 /// with AVX-512's 32, 16 running sums (256 floats of a pixel summed 1.09x as fast as
 /// through the scratch row from the L3 cache and 1.18x from memory; SEBlock NHWC on
 /// 1x256x56x56 and 8x256x56x56, five alternating runs: 1.05-1.15x), but the maxes stay at
-/// 4 (8 sums and 8 maxes pooled 128 floats 0.92-0.94x as fast). More, in passes of that many channels over an L1-sized
-/// block of pixels, measured slower than the scratch row (with maxes: 64 channels 0.9x,
-/// 128 channels 0.8-1.0x).
+/// 4 (8 sums and 8 maxes pooled 128 floats 0.92-0.94x as fast). More, in passes of that
+/// many channels over an L1-sized block of pixels, measured slower than the scratch row
+/// (with maxes: 64 channels 0.9x, 128 channels 0.8-1.0x).
 constexpr Index register_packets(bool with_max) {
     return with_max ? 4 : EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 16 : 8;
 }
