@@ -128,25 +128,31 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
     CHECK(rows_per_finish(shorter, double()) < seattn::detail::conv_rows_at_once<double>(shorter.w));
 }
 
-TEST_CASE("SE scales the largest odd sizes from their cached tail first", "[kernels]") {
+TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[kernels]") {
     // On one thread a sample is one squeeze piece: 1x512x9x33 in float and 1x10x64x130 in
-    // double are larger than detail::cached_tail_bytes in both layouts, so the SE kernel test
-    // checks the split scaling against the reference; a piece no larger starts at its begin.
+    // double are larger than detail::cached_tail_bytes in both layouts, so the kernel tests
+    // check the split walks (the NCHW squeeze's head last, the NHWC scaling's and the
+    // spatial pass's NCHW scaling's tail first) against the reference; a piece no larger
+    // is walked in memory order.
+    using seattn::detail::cached_head_end;
     using seattn::detail::cached_tail_begin;
     const Size& longer = odd_sizes[std::size(odd_sizes) - 2];
     const Size& last = odd_sizes[std::size(odd_sizes) - 1];
-    const auto starts_late = [](const Size& size, Eigen::Index bytes) {
+    const auto split = [](const Size& size, Eigen::Index bytes) {
         const Eigen::Index pixels = Eigen::Index(size.h) * size.w;
         const Eigen::Index nchw = cached_tail_begin(0, size.c, pixels * bytes);
+        const Eigen::Index nchw_head = cached_head_end(0, size.c, pixels * bytes);
         const Eigen::Index nhwc = cached_tail_begin(0, pixels, size.c * bytes);
-        return nchw > 0 && nchw < size.c && nhwc > 0 && nhwc < pixels;
+        return nchw > 0 && nchw < size.c && nchw_head > 0 && nchw_head < size.c && nhwc > 0 && nhwc < pixels;
     };
-    CHECK(starts_late(longer, sizeof(float)));
-    CHECK(starts_late(last, sizeof(double)));
-    CHECK_FALSE(starts_late(last, sizeof(float)));
+    CHECK(split(longer, sizeof(float)));
+    CHECK(split(last, sizeof(double)));
+    CHECK_FALSE(split(last, sizeof(float)));
     const Eigen::Index units = seattn::detail::cached_tail_bytes / 64;
     CHECK(cached_tail_begin(3, 3 + units, 64) == 3);
     CHECK(cached_tail_begin(3, 4 + units, 64) == 4);
+    CHECK(cached_head_end(3, 3 + units, 64) == 3 + units);
+    CHECK(cached_head_end(3, 4 + units, 64) == 3 + units);
 }
 
 TEMPLATE_TEST_CASE("the NHWC squeeze adds in registers exactly as it does through a scratch row", "[kernels]", float,
