@@ -8,6 +8,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -131,7 +132,7 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
 TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[kernels]") {
     // On one thread a sample is one squeeze piece: 1x512x9x33 in float and 1x10x64x130 in
     // double are larger than detail::cached_tail_bytes in both layouts, so the kernel tests
-    // check the split walks (the NCHW squeeze's head last, the NHWC scaling's and the
+    // check the split walks (the NCHW squeeze's tail first and head last, the NHWC scaling's and the
     // spatial pass's NCHW scaling's tail first) against the reference; a piece no larger
     // is walked in memory order.
     using seattn::detail::cached_head_end;
@@ -151,8 +152,22 @@ TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[ker
     const Eigen::Index units = seattn::detail::cached_tail_bytes / 64;
     CHECK(cached_tail_begin(3, 3 + units, 64) == 3);
     CHECK(cached_tail_begin(3, 4 + units, 64) == 4);
-    CHECK(cached_head_end(3, 3 + units, 64) == 3 + units);
-    CHECK(cached_head_end(3, 4 + units, 64) == 3 + units);
+}
+
+TEST_CASE("the NCHW squeeze's walk covers every plane once: the tail first, the head last", "[kernels]") {
+    using Range = std::pair<Eigen::Index, Eigen::Index>;
+    const auto walk = [](Eigen::Index begin, Eigen::Index end) {
+        std::vector<Range> ranges;
+        seattn::detail::tail_first_head_last(begin, end, 64, [&](Eigen::Index first, Eigen::Index last) {
+            if (first < last) ranges.emplace_back(first, last);
+        });
+        return ranges;
+    };
+    const Eigen::Index u = seattn::detail::cached_tail_bytes / 64;  // units in the cached head or tail
+    CHECK(walk(3, 3 + 3 * u) == std::vector<Range>{{3 + 2 * u, 3 + 3 * u}, {3 + u, 3 + 2 * u}, {3, 3 + u}});
+    CHECK(walk(3, 3 + u + 5) == std::vector<Range>{{3 + u, 3 + u + 5}, {3, 3 + u}});
+    CHECK(walk(3, 3 + u) == std::vector<Range>{{3, 3 + u}});
+    CHECK(walk(3, 3).empty());
 }
 
 TEMPLATE_TEST_CASE("the NHWC squeeze adds in registers exactly as it does through a scratch row", "[kernels]", float,

@@ -1,6 +1,7 @@
 #pragma once
 // The order in which a block's passes walk a sample larger than the L2 cache, so that each
-// pass starts on what the pass before it read last and the cache still holds.
+// pass starts on what the pass before it (or the layer before, writing x) touched last and
+// the cache still holds.
 
 #include "../layout.hpp"
 
@@ -39,12 +40,17 @@ void tail_first(Index begin, Index end, Index unit_bytes, F&& f) {
     f(begin, tail);
 }
 
-/// Calls f(first, last) on the units after the first cached_tail_bytes of [begin, end), then
-/// on those: for a pass before one that must read them in memory order.
+/// Calls f(first, last) on the last cached_tail_bytes of units [begin, end), then on the
+/// units between the first cached_tail_bytes and those, then on the first: for a pass after
+/// whatever wrote them in memory order (the layer before) and before one that must read
+/// them in memory order. SEBlock and CBAM NCHW on 1x256x56x56, 1 thread, 10 alternating
+/// runs: 1.16x and 1.18x as fast as with the head last alone.
 template <class F>
-void head_last(Index begin, Index end, Index unit_bytes, F&& f) {
+void tail_first_head_last(Index begin, Index end, Index unit_bytes, F&& f) {
     const Index head = cached_head_end(begin, end, unit_bytes);
-    f(head, end);
+    const Index tail = cached_tail_begin(head, end, unit_bytes);
+    f(tail, end);
+    f(head, tail);
     f(begin, head);
 }
 

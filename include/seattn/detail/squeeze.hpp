@@ -24,14 +24,15 @@ using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 
 /// Piece `piece` of `pieces` of the squeeze of one NCHW sample: a range of channels, whose
 /// means (and maxes, when `max` is not null) over their `pixels` contiguous values go
-/// straight to mean[c] and max[c]. Its first planes last (head_last): SE's scaling and CBAM's
-/// channel pooling read the planes in memory order next. The piece buffers and prefetching
-/// (the last argument) are unused in this layout: each plane is read in order.
+/// straight to mean[c] and max[c]. Its last planes first, which whoever wrote x in memory
+/// order leaves cached, and its first planes last, which SE's scaling and CBAM's channel
+/// pooling read first (tail_first_head_last). The piece buffers and prefetching (the last
+/// argument) are unused in this layout: each plane is read in order.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
                    S*, S*, S*, bool) {
     const Index begin = piece_begin(channels, piece, pieces), end = piece_begin(channels, piece + 1, pieces);
-    head_last(begin, end, pixels * Index(sizeof(S)), [&](Index first, Index last) {
+    tail_first_head_last(begin, end, pixels * Index(sizeof(S)), [&](Index first, Index last) {
         for (Index c = first; c < last; ++c) {
             const S* plane = x + c * pixels;
             S ignored;
