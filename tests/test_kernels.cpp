@@ -132,9 +132,9 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
 TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[kernels]") {
     // On one thread a sample is one squeeze piece: 1x512x9x33 in float and 1x10x64x130 in
     // double are larger than detail::cached_tail_bytes in both layouts, so the kernel tests
-    // check the split walks (the NCHW squeeze's tail first and head last, the NHWC scaling's and the
-    // spatial pass's NCHW scaling's tail first) against the reference; a piece no larger
-    // is walked in memory order.
+    // check the split walks (the squeezes' tail first and head last, the spatial pass's
+    // NCHW scaling's tail first) against the reference; a piece no larger is walked in
+    // memory order.
     using seattn::detail::cached_head_end;
     using seattn::detail::cached_tail_begin;
     const Size& longer = odd_sizes[std::size(odd_sizes) - 2];
@@ -154,7 +154,7 @@ TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[ker
     CHECK(cached_tail_begin(3, 4 + units, 64) == 4);
 }
 
-TEST_CASE("the NCHW squeeze's walk covers every plane once: the tail first, the head last", "[kernels]") {
+TEST_CASE("the squeeze's walk covers every unit once: the tail first, the head last", "[kernels]") {
     using Range = std::pair<Eigen::Index, Eigen::Index>;
     const auto walk = [](Eigen::Index begin, Eigen::Index end) {
         std::vector<Range> ranges;

@@ -13,7 +13,7 @@ namespace seattn::detail {
 
 /// y = x * channel_weights[c] over piece `piece` of `pieces` of one NCHW sample (the
 /// channels squeeze_piece read), in memory order: the squeeze read the first planes last
-/// (head_last), so the cache still holds them.
+/// (tail_first_head_last), so the cache still holds them.
 template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, const S* channel_weights,
                  S* y, bool streaming) {
@@ -22,16 +22,13 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
     if (streaming) stream_fence();
 }
 
-/// The same over the pixels squeeze_piece read of one NHWC sample, whose squeeze read them
-/// in memory order: the cached tail first (tail_first), each run in memory order.
+/// The same over the pixels squeeze_piece read of one NHWC sample.
 template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(pixels, piece, pieces), end = piece_begin(pixels, piece + 1, pieces);
-    tail_first(begin, end, channels * Index(sizeof(S)), [&](Index first, Index last) {
-        store_scaled_pixels(x + first * channels, channel_weights, static_cast<const S*>(nullptr), channels,
-                            last - first, y + first * channels, streaming);
-    });
+    store_scaled_pixels(x + begin * channels, channel_weights, static_cast<const S*>(nullptr), channels, end - begin,
+                        y + begin * channels, streaming);
     if (streaming) stream_fence();
 }
 

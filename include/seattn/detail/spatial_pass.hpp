@@ -1,6 +1,6 @@
 #pragma once
 // The fused spatial pass of SpatialAttention and CBAM: channel pooling, convolution, gate and
-// the final scaling. A row is scaled soon after the k/2 rows beyond it are pooled, so the
+// the final scaling. A row is scaled soon after the k/2 rows below it are pooled, so the
 // scaling reads x while the pooling's read of it is still cached. A sample split between
 // threads is cut into bands of rows in NHWC and into groups of channels in NCHW.
 
@@ -129,12 +129,7 @@ void finish_spatial_rows(const SpatialPass<S>& p, Index n, Index row_begin, Inde
 
 /// First phase of band task `task` (sample task / bands): pools the band's rows and finishes
 /// the rows whose conv window lies in the band soon after the window is pooled, in groups of
-/// rows_per_finish. After CBAM's squeeze, which read the last rows last, from the last row
-/// up, while the cache still holds them (CBAM NHWC on 1 thread, two sets of 8 alternating
-/// runs: 1x512x28x28 1.11-1.12x as fast, 1x256x56x56 0.99-1.04x); the order leaves every
-/// value's bits as they are. Not from memory (outputs written with streaming stores), where
-/// going up measured 0.85-0.97x as fast for CBAM and 0.83-0.91x for spatial attention on
-/// 32x64x56x56.
+/// rows_per_finish.
 template <class Layout, class S>
 void pool_spatial_band(const SpatialPass<S>& p, Index task) {
     const Shape& s = p.shape;
@@ -144,30 +139,21 @@ void pool_spatial_band(const SpatialPass<S>& p, Index task) {
     const Index at = n * s.pixels(), step = rows_per_step(Layout{}, r1 - r0);
     const S* weights = p.channel_weights ? p.channel_weights + n * s.c : nullptr;
     const Index finish_rows = rows_per_finish<S>(s, pad);
-    const bool upward = weights && !p.streaming;
-    Index lo = upward ? r1 : r0, hi = lo;                                // rows [lo, hi) are pooled
-    Index done_lo = upward ? own.second : own.first, done_hi = done_lo;  // and [done_lo, done_hi) finished
-    while (hi - lo < r1 - r0) {
-        const Index begin = upward ? std::max(r0, lo - step) : hi, end = upward ? lo : std::min(r1, hi + step);
-        channel_pool_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, begin, end, Layout{}, weights,
-                          p.mean + at + begin * s.w, p.max + at + begin * s.w, p.streaming);
-        pad_pooled_rows(p, n, begin, end);
-        lo = std::min(lo, begin), hi = std::max(hi, end);
-        // The rows whose conv window is pooled, less those finished.
-        const Index ready_lo = std::max(own.first, lo == 0 ? Index(0) : lo + pad);
-        const Index ready_hi = std::min(own.second, hi == s.h ? s.h : hi - pad);
-        const Index first = upward ? ready_lo : done_hi, last = upward ? done_lo : ready_hi;
-        const bool band_done = upward ? first <= own.first : last >= own.second;
-        if (first >= last || (last - first < finish_rows && !band_done)) continue;
+    Index next = own.first;
+    for (Index row = r0; row < r1; row += step) {
+        const Index pooled_end = std::min(r1, row + step);
+        channel_pool_rows(p.x + n * s.sample_size(), s.c, s.pixels(), s.w, row, pooled_end, Layout{}, weights,
+                          p.mean + at + row * s.w, p.max + at + row * s.w, p.streaming);
+        pad_pooled_rows(p, n, row, pooled_end);
+        Index ready = next;
+        while (ready < own.second && std::min(s.h - 1, ready + pad) < pooled_end) ++ready;
+        if (ready == next || (ready - next < finish_rows && ready < own.second)) continue;
         // From memory, the scaling prefetches the band's rows the pooling reads next, so that
         // reading x from memory overlaps writing y: spatial attention on 8x256x56x56 and
         // 32x64x56x56 NHWC measured 1.13-1.15x faster so. (An NCHW band is pooled in one step,
         // which leaves none; prefetching the next sample instead measured 0.82-0.98x.)
-        finish_spatial_rows<Layout>(p, n, first, last, p.streaming ? hi : 0, p.streaming ? r1 : 0);
-        if (upward)
-            done_lo = first;
-        else
-            done_hi = last;
+        finish_spatial_rows<Layout>(p, n, next, ready, p.streaming ? pooled_end : 0, p.streaming ? r1 : 0);
+        next = ready;
     }
 }
 

@@ -25,8 +25,8 @@ using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 /// Piece `piece` of `pieces` of the squeeze of one NCHW sample: a range of channels, whose
 /// means (and maxes, when `max` is not null) over their `pixels` contiguous values go
 /// straight to mean[c] and max[c]. Its last planes first, which whoever wrote x in memory
-/// order leaves cached, and its first planes last, which SE's scaling and CBAM's channel
-/// pooling read first (tail_first_head_last). The piece buffers and prefetching (the last
+/// order leaves cached, and its first planes last, which SE's scaling and the spatial pass's
+/// channel pooling (CBAM) read first (tail_first_head_last). The piece buffers and prefetching (the last
 /// argument) are unused in this layout: each plane is read in order.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
@@ -220,7 +220,9 @@ void accumulate_pixels(const S* x, Index channels, Index pixels, S* sum, S* max,
 /// Piece `piece` of `pieces` of the squeeze of one NHWC sample: a range of pixels, whose
 /// per-channel sums (and maxes, when `max` is not null) go to piece_sum and piece_max
 /// (`channels` values each) for finish_squeeze; `scratch` holds `channels` values.
-/// `from_memory`: x is not in cache (accumulate_pixels_through_scratch).
+/// `from_memory`: x is not in cache (accumulate_pixels_through_scratch). Its last pixels
+/// first and its first pixels last (tail_first_head_last), as the NCHW squeeze's planes;
+/// each run in blocks of squeeze_block_pixels from its first pixel.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NHWC, S*, S* max,
                    S* piece_sum, S* piece_max, S* scratch, bool from_memory) {
@@ -228,10 +230,13 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
     S* largest = max ? piece_max : nullptr;
     ArrayMap<S>(piece_sum, channels).setZero();
     if (max) std::copy(x + begin * channels, x + (begin + 1) * channels, largest);
-    for (Index p0 = begin; p0 < end; p0 += squeeze_block_pixels) {
-        const Index p1 = std::min(end, p0 + squeeze_block_pixels);
-        accumulate_pixels(x + p0 * channels, channels, p1 - p0, piece_sum, largest, scratch, from_memory ? end - p0 : 0);
-    }
+    tail_first_head_last(begin, end, channels * Index(sizeof(S)), [&](Index first, Index last) {
+        for (Index p0 = first; p0 < last; p0 += squeeze_block_pixels) {
+            const Index p1 = std::min(last, p0 + squeeze_block_pixels);
+            accumulate_pixels(x + p0 * channels, channels, p1 - p0, piece_sum, largest, scratch,
+                              from_memory ? last - p0 : 0);
+        }
+    });
 }
 
 /// Nothing left to do for NCHW: every piece wrote its channels' results.
