@@ -18,7 +18,8 @@ template <class S>
 void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, const S* channel_weights,
                  S* y, bool streaming) {
     const Index begin = piece_begin(channels, piece, pieces), end = piece_begin(channels, piece + 1, pieces);
-    for (Index c = begin; c < end; ++c) store_scaled(x + c * pixels, channel_weights[c], y + c * pixels, pixels, streaming);
+    for (Index c = begin; c < end; ++c)
+        store_scaled(x + c * pixels, channel_weights[c], y + c * pixels, pixels, streaming);
     if (streaming) stream_fence();
 }
 

@@ -26,8 +26,8 @@ using nan_max_op = Eigen::internal::scalar_max_op<S, S, Eigen::PropagateNaN>;
 /// means (and maxes, when `max` is not null) over their `pixels` contiguous values go
 /// straight to mean[c] and max[c]. Its last planes first, which whoever wrote x in memory
 /// order leaves cached, and its first planes last, which SE's scaling and the spatial pass's
-/// channel pooling (CBAM) read first (tail_first_head_last). The piece buffers and prefetching (the last
-/// argument) are unused in this layout: each plane is read in order.
+/// channel pooling (CBAM) read first (tail_first_head_last). The piece buffers and
+/// prefetching (the last argument) are unused in this layout: each plane is read in order.
 template <class S>
 void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index pieces, NCHW, S* mean, S* max,
                    S*, S*, S*, bool) {
