@@ -1,10 +1,16 @@
 #pragma once
 // The spatial convolution: a k x k cross-correlation (as PyTorch's Conv2d) of one or two maps
 // to one output map, stride 1, zero padding k / 2. The maps are copied once into a
-// zero-padded buffer, so that every tap of every output packet is a plain unaligned load;
-// the forward and the training's forward and backward all convolve through it.
+// zero-padded buffer, so that every tap of every output packet is a plain unaligned load
+// (or, on AVX-512, shifted out of two); the forward and the training's forward and backward
+// all convolve through it.
 
 #include <algorithm>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "packet_math.hpp"
 #include "squeeze.hpp"
@@ -13,14 +19,15 @@ namespace seattn::detail {
 
 /// Layout of `maps` h x w maps stored zero-padded for a k x k convolution: each map is
 /// h + k - 1 rows of `stride` values, its image at row and column k / 2. The stride leaves
-/// a packet of zeros after the right border for the last output packet's taps to read.
+/// room after the right border for the last output packet's taps to read: a packet past
+/// the k - 1 columns of padding, or two past the row (conv_tile_shifted).
 template <class S>
 struct PaddedMaps {
     Index maps = 0, h = 0, w = 0, k = 1, stride = 0;
 
     PaddedMaps() = default;
     PaddedMaps(Index maps_, Index h_, Index w_, Index k_)
-        : maps(maps_), h(h_), w(w_), k(k_), stride(w_ + k_ - 1 + lanes<S>) {}
+        : maps(maps_), h(h_), w(w_), k(k_), stride(w_ + std::max(k_ - 1, lanes<S>) + lanes<S>) {}
 
     /// Values per padded map.
     Index map_size() const { return (h + k - 1) * stride; }
@@ -55,6 +62,77 @@ S tap(const S* weight, Index k, Index m, Index i, Index j) {
     return Flip ? weight[(m * k + k - 1 - i) * k + k - 1 - j] : weight[(m * k + i) * k + j];
 }
 
+/// Whether tiles of `packets` packets a row shift their taps where S allows it
+/// (shifts_taps): with one packet a row, shifting measured slower than loading (one
+/// permutation per multiply-add), and with five or more the packets and sums outgrow
+/// AVX-512's registers.
+constexpr bool shifts_tile(int packets) { return packets >= 2 && packets <= 4; }
+
+#if defined(__AVX512F__)
+/// Whether conv_tile may shift taps out of loaded packets (conv_tile_shifted): S's packets
+/// are AVX-512's, which one instruction shifts across the whole register.
+template <class S>
+constexpr bool shifts_taps = std::is_same_v<Packet<S>, __m512> || std::is_same_v<Packet<S>, __m512d>;
+
+/// Lanes [shift, L) of lo followed by lanes [0, shift) of hi, shift <= L: the values
+/// `shift` columns on from lo's first. `indices` is shift_indices(shift).
+inline __m512 shifted(const __m512& lo, const __m512& hi, const __m512i& indices) {
+    return _mm512_permutex2var_ps(lo, indices, hi);
+}
+inline __m512d shifted(const __m512d& lo, const __m512d& hi, const __m512i& indices) {
+    return _mm512_permutex2var_pd(lo, indices, hi);
+}
+
+/// The lane indices shifted takes for `shift`: shift, shift + 1, ... up to shift + L - 1.
+template <class S>
+__m512i shift_indices(Index shift) {
+    if constexpr (sizeof(S) == 4)
+        return _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                _mm512_set1_epi32(int(shift)));
+    else
+        return _mm512_add_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(shift));
+}
+
+/// conv_tile for kernels of at most a packet and one columns: each padded row the tile reads
+/// is loaded once, as P + 1 packets, and serves every output row whose window holds it (as
+/// tap row i = row - r of output row r), each tap's values shifted out of those packets.
+/// Loading every tap's values instead splits a cache line in 15 loads of 16 and binds the
+/// conv to its loads: the conv of 2 x 56 x 56 maps took 1.6-1.8x as long so, of 28 x 28
+/// 1.2-1.5x (float and double; AVX-512 machine, microbenchmark). Each sum still adds its
+/// taps in the order m, i, j.
+template <int R, int P, bool Flip, class S>
+void conv_tile_shifted(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index y, Index x,
+                       Packet<S> (&sums)[R][P]) {
+    constexpr Index L = lanes<S>;
+    const Index k = g.k;
+    Packet<S> acc[R][P];  // local and constant-indexed, as in conv_tile
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < P; ++q) acc[r][q] = Eigen::internal::pset1<Packet<S>>(bias);
+    for (Index m = 0; m < g.maps; ++m)
+        for (Index row = 0; row < k + R - 1; ++row) {
+            const S* source = padded + g.row(m, y + row) + x;
+            Packet<S> packets[P + 1];
+            for (int q = 0; q <= P; ++q) packets[q] = load(source + q * L);
+            for (Index j = 0; j < k; ++j) {
+                const __m512i indices = shift_indices<S>(j);
+                Packet<S> values[P];
+                for (int q = 0; q < P; ++q) values[q] = shifted(packets[q], packets[q + 1], indices);
+                for (int r = 0; r < R; ++r) {
+                    const Index i = row - r;
+                    if (i < 0 || i >= k) continue;
+                    const Packet<S> w = Eigen::internal::pset1<Packet<S>>(tap<Flip>(weight, k, m, i, j));
+                    for (int q = 0; q < P; ++q) acc[r][q] = Eigen::internal::pmadd(w, values[q], acc[r][q]);
+                }
+            }
+        }
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < P; ++q) sums[r][q] = acc[r][q];
+}
+#else
+template <class S>
+constexpr bool shifts_taps = false;
+#endif
+
 /// R output rows from padded row y on, P packets from column x on, into sums (which start
 /// at the bias), each adding its taps in the order m, i, j whatever R and P (so every tiling
 /// gives the same bits). The R x P sums are independent chains of multiply-adds, which keep
@@ -69,6 +147,10 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
     // The sums stay in registers only if every index into them is a constant: the loops over
     // R and P have compile-time bounds, which g++ and clang++ unroll, and the sums are local
     // (sums[][] may alias anything).
+#if defined(__AVX512F__)
+    if constexpr (shifts_taps<S> && shifts_tile(P))
+        if (k - 1 <= L) return conv_tile_shifted<R, P, Flip>(padded, g, weight, bias, y, x, sums);
+#endif
     Packet<S> acc[R][P];
     for (int r = 0; r < R; ++r)
         for (int q = 0; q < P; ++q) acc[r][q] = Eigen::internal::pset1<Packet<S>>(bias);
@@ -90,10 +172,16 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
 /// registers room for the loads.
 constexpr int max_tile_packets = 8;
 
-/// Rows a tile of P packets covers at once: about eight sums in all (conv_tile). One row of
-/// a 56-wide map as a tile of 7 packets, and two rows of a 28-wide map as tiles of 4,
-/// measured twice as fast as 4 rows of tiles of 2 packets side by side.
-constexpr int tile_rows(int packets) { return packets >= 5 ? 1 : 8 / packets; }
+/// Rows a tile of P packets of S covers at once: about eight sums in all (conv_tile). One
+/// row of a 56-wide map as a tile of 7 packets, and two rows of a 28-wide map as tiles of 4,
+/// measured twice as fast as 4 rows of tiles of 2 packets side by side (AVX2). Two rows
+/// where the taps are shifted: with four, g++ 12 spilled sums to memory, and the conv of
+/// 56- and 28-wide maps took 1.7-1.9x as long.
+template <class S>
+constexpr int tile_rows(int packets) {
+    if (shifts_taps<S> && shifts_tile(packets)) return 2;
+    return packets >= 5 ? 1 : 8 / packets;
+}
 
 /// Packets of the tile that covers `columns` values from its first column on: all of them,
 /// up to max_tile_packets.
@@ -106,7 +194,7 @@ Index tile_packets(Index columns) {
 /// that many: those of the tiles that cover the start of a row.
 template <class S>
 Index conv_rows_at_once(Index w) {
-    return tile_rows(int(tile_packets<S>(w)));
+    return tile_rows<S>(int(tile_packets<S>(w)));
 }
 
 /// Output rows [y, y + R) into out (at row y, rows g.w apart), columns [x, x + P packets)
@@ -132,14 +220,14 @@ void conv_tile_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S 
 
 /// Output rows [row_begin, row_end) of the columns from x on that P packets cover, into out
 /// (at row_begin): R rows at a time, then the rows left over R / 2 at a time, and so on.
-template <int P, bool Flip, int R = tile_rows(P), class S>
+template <int P, bool Flip, class S, int R = tile_rows<S>(P)>
 void conv_columns(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin, Index row_end,
                   Index x, S* out) {
     Index y = row_begin;
     for (; y + R <= row_end; y += R)
         conv_tile_rows<R, P, Flip>(padded, g, weight, bias, y, x, out + (y - row_begin) * g.w);
     if constexpr (R > 1)
-        conv_columns<P, Flip, R / 2>(padded, g, weight, bias, y, row_end, x, out + (y - row_begin) * g.w);
+        conv_columns<P, Flip, S, R / 2>(padded, g, weight, bias, y, row_end, x, out + (y - row_begin) * g.w);
 }
 
 /// conv_columns for a run-time count of `packets`, 1 to max_tile_packets.
