@@ -63,9 +63,9 @@ S tap(const S* weight, Index k, Index m, Index i, Index j) {
 }
 
 /// Whether tiles of `packets` packets a row shift their taps where S allows it
-/// (shifts_taps): with one packet a row, shifting measured slower than loading (one
-/// permutation per multiply-add), and with five or more the packets and sums outgrow
-/// AVX-512's registers.
+/// (shifts_taps): with one packet a row, shifting measured slower than loading (a
+/// permutation for every two multiply-adds), and with five or more the packets and sums
+/// outgrow AVX-512's registers.
 constexpr bool shifts_tile(int packets) { return packets >= 2 && packets <= 4; }
 
 #if defined(__AVX512F__)
