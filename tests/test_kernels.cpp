@@ -231,6 +231,66 @@ TEMPLATE_TEST_CASE("the vectorised sigmoid gives a value the same bits wherever 
     }
 }
 
+TEMPLATE_TEST_CASE("the spatial conv matches a direct convolution at every tile width, kernel and flip", "[kernels]",
+                   float, double) {
+    using S = TestType;
+    using Eigen::Index;
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> uniform(-1, 1);
+    // Widths from one packet or less to past max_tile_packets of either packet size, so that
+    // every tile width and both ways of reading a tile's taps (loaded or shifted, on AVX-512)
+    // are taken, forwards and flipped (the training's backward); the rows are convolved in two
+    // calls, as the spatial pass splits them, leaving remainders for every tile height.
+    std::vector<Index> widths;
+    for (Index w = 1; w <= 40; ++w) widths.push_back(w);
+    for (const Index w : {47, 56, 63, 64, 65, 80, 100, 128, 129, 140}) widths.push_back(w);
+    for (const Index k : {1, 3, 5, 7})
+        for (const Index h : {1, 5, 9})
+            for (const Index w : widths)
+                for (const bool flip : {false, true}) {
+                    INFO("k " << k << " h " << h << " w " << w << " flip " << flip);
+                    std::vector<S> maps(std::size_t(2 * h * w)), weight(std::size_t(2 * k * k));
+                    for (S& v : maps) v = S(uniform(rng));
+                    for (S& v : weight) v = S(uniform(rng));
+                    const S bias = S(uniform(rng));
+                    const seattn::detail::PaddedMaps<S> g(2, h, w, k);
+                    std::vector<S> padded(std::size_t(g.size()), S(0));
+                    const S* sources[2] = {maps.data(), maps.data() + h * w};
+                    seattn::detail::pad_rows(sources, g, 0, h, padded.data());
+                    std::vector<S> out(std::size_t(h * w));
+                    const Index middle = h / 2;
+                    for (const auto& [begin, end] : {std::pair(Index(0), middle), std::pair(middle, h)}) {
+                        if (flip)
+                            seattn::detail::spatial_conv_rows<true>(padded.data(), g, weight.data(), bias, begin, end,
+                                                                    out.data() + begin * w);
+                        else
+                            seattn::detail::spatial_conv_rows<false>(padded.data(), g, weight.data(), bias, begin,
+                                                                     end, out.data() + begin * w);
+                    }
+                    Index wrong = 0;
+                    for (Index y = 0; y < h; ++y)
+                        for (Index x = 0; x < w; ++x) {
+                            double expected = double(bias), magnitude = std::abs(double(bias));
+                            for (Index m = 0; m < 2; ++m)
+                                for (Index i = 0; i < k; ++i)
+                                    for (Index j = 0; j < k; ++j) {
+                                        const Index yy = y + i - k / 2, xx = x + j - k / 2;
+                                        if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                                        const Index ti = flip ? k - 1 - i : i, tj = flip ? k - 1 - j : j;
+                                        const double term = double(weight[std::size_t((m * k + ti) * k + tj)]) *
+                                                            double(maps[std::size_t(m * h * w + yy * w + xx)]);
+                                        expected += term;
+                                        magnitude += std::abs(term);
+                                    }
+                            const double got = double(out[std::size_t(y * w + x)]);
+                            // The error bound of summing the 2 k^2 + 1 terms in any order.
+                            const double bound = double(2 * k * k + 1) * std::numeric_limits<S>::epsilon() * magnitude;
+                            wrong += std::abs(got - expected) > bound;
+                        }
+                    CHECK(wrong == 0);
+                }
+}
+
 TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the reference", "[kernels]", SEATTN_VARIANTS) {
     using S = typename TestType::Scalar;
     std::mt19937_64 rng(11);
