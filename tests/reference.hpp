@@ -71,9 +71,30 @@ struct Spatial {
     bool hardsigmoid = false;
 };
 
+/// The k x k cross-correlation (PyTorch's Conv2d, zero padding k / 2) of the two H x W maps
+/// with weight [2][k][k], plus bias: an H x W map.
+inline std::vector<double> conv(const std::vector<double> (&maps)[2], int H, int W, const std::vector<double>& weight,
+                                int k, double bias) {
+    const int p = k / 2;
+    std::vector<double> out(H * W);
+    for (int h = 0; h < H; ++h)
+        for (int w = 0; w < W; ++w) {
+            double acc = bias;
+            for (int m = 0; m < 2; ++m)
+                for (int i = 0; i < k; ++i)
+                    for (int j = 0; j < k; ++j) {
+                        const int hh = h + i - p, ww = w + j - p;
+                        if (hh >= 0 && hh < H && ww >= 0 && ww < W)
+                            acc += weight[(m * k + i) * k + j] * maps[m][hh * W + ww];
+                    }
+            out[h * W + w] = acc;
+        }
+    return out;
+}
+
 /// Spatial maps [n][h][w], the conv followed by an unfolded BatchNorm as PyTorch runs it.
 inline std::vector<std::vector<double>> spatial_map(const Tensor4d& x, const Spatial& s) {
-    const int N = x.dimension(0), C = x.dimension(1), H = x.dimension(2), W = x.dimension(3), p = s.k / 2;
+    const int N = x.dimension(0), C = x.dimension(1), H = x.dimension(2), W = x.dimension(3);
     std::vector<std::vector<double>> result;
     for (int n = 0; n < N; ++n) {
         std::vector<double> pooled[2] = {std::vector<double>(H * W, 0.0), std::vector<double>(H * W, -INFINITY)};
@@ -83,21 +104,11 @@ inline std::vector<std::vector<double>> spatial_map(const Tensor4d& x, const Spa
                 pooled[1][i] = std::max(pooled[1][i], x(n, c, i / W, i % W));
             }
         if (s.max_first) std::swap(pooled[0], pooled[1]);
-        std::vector<double> map(H * W);
-        for (int h = 0; h < H; ++h)
-            for (int w = 0; w < W; ++w) {
-                double acc = s.bias;
-                for (int m = 0; m < 2; ++m)
-                    for (int i = 0; i < s.k; ++i)
-                        for (int j = 0; j < s.k; ++j) {
-                            const int hh = h + i - p, ww = w + j - p;
-                            if (hh >= 0 && hh < H && ww >= 0 && ww < W)
-                                acc += s.weight[(m * s.k + i) * s.k + j] * pooled[m][hh * W + ww];
-                        }
-                if (s.batchnorm)
-                    acc = (acc - s.bn_mean) / std::sqrt(s.bn_var + s.bn_eps) * s.bn_weight + s.bn_bias;
-                map[h * W + w] = gate(acc, s.hardsigmoid);
-            }
+        std::vector<double> map = conv(pooled, H, W, s.weight, s.k, s.bias);
+        for (double& acc : map) {
+            if (s.batchnorm) acc = (acc - s.bn_mean) / std::sqrt(s.bn_var + s.bn_eps) * s.bn_weight + s.bn_bias;
+            acc = gate(acc, s.hardsigmoid);
+        }
         result.push_back(map);
     }
     return result;
