@@ -74,9 +74,8 @@ private:
         // whole spatial pass falls asleep, and waking it for the next squeeze costs more than
         // it saved.
         if (pieces > 1 && (pass.bands > 1 || pass.channel_groups > 1)) {
-            constexpr int excite_phases = SEBlock<Scalar, Layout>::excite_phases;
-            Index tasks[excite_phases + detail::max_spatial_phases];
-            channel_.excite_phase_tasks(s, pieces, tasks);
+            Index tasks[SEBlock<Scalar, Layout>::max_excite_phases + detail::max_spatial_phases];
+            const int excite_phases = channel_.excite_phase_tasks(s, pieces, tasks);
             const int phases = excite_phases + detail::spatial_phases(pass, tasks + excite_phases);
             detail::parallel_phases(ws.pool_, tasks, phases, [&](int phase, Index task) {
                 if (phase < excite_phases)

@@ -127,8 +127,8 @@ private:
             return;
         }
         // The scaling's tasks are the squeeze's pieces, so each thread rescales what it read.
-        Index tasks[excite_phases + 1];
-        excite_phase_tasks(s, pieces, tasks);
+        Index tasks[max_excite_phases + 1];
+        const int excite_phases = excite_phase_tasks(s, pieces, tasks);
         tasks[excite_phases] = s.n * pieces;
         detail::parallel_phases(ws.pool_, tasks, excite_phases + 1, [&](int phase, Index task) {
             if (phase < excite_phases)
@@ -141,8 +141,8 @@ private:
     /// Squeeze and excitation of every sample: fills ws's channel weights (N x C).
     void excite(const Scalar* x, const detail::Shape& s, Workspace<Scalar>& ws) const {
         const Index pieces = prepare(s, ws);
-        Index tasks[excite_phases];
-        excite_phase_tasks(s, pieces, tasks);
+        Index tasks[max_excite_phases];
+        const int excite_phases = excite_phase_tasks(s, pieces, tasks);
         detail::parallel_phases(ws.pool_, tasks, excite_phases,
                                 [&](int phase, Index task) { excite_phase(x, s, pieces, phase, task, ws); });
     }
@@ -155,17 +155,20 @@ private:
         return pieces;
     }
 
-    /// Phases of the channel weights of a batch whose samples are cut into pieces: the
-    /// squeeze of every piece, the means (and maxes) of every sample, then its hidden units
-    /// and its channel weights, each cut into the same pieces. The pieces share each sample's
-    /// MLP too: its weights can outweigh the sample (2048 channels: 2 MiB against 392 KiB).
-    static constexpr int excite_phases = 4;
+    /// Most phases of the channel weights (excite_phase_tasks).
+    static constexpr int max_excite_phases = 4;
 
-    /// Tasks of each of the excite_phases into tasks.
-    static void excite_phase_tasks(const detail::Shape& s, Index pieces, Index* tasks) {
+    /// Fills tasks with the task counts of the phases of the channel weights of a batch whose
+    /// samples are cut into pieces, and returns how many phases: the squeeze of every piece,
+    /// then either the rest of each sample in one task, or, where the pieces share the MLP
+    /// (Excitation::shared_by), the means (and maxes) of every sample, then its hidden units
+    /// and its channel weights, each cut into the pieces.
+    int excite_phase_tasks(const detail::Shape& s, Index pieces, Index* tasks) const {
         tasks[0] = s.n * pieces;
         tasks[1] = s.n;
+        if (!mlp_.shared_by(pieces)) return 2;
         tasks[2] = tasks[3] = s.n * pieces;
+        return max_excite_phases;
     }
 
     /// Task `task` of excite phase `phase`.
@@ -177,6 +180,8 @@ private:
         };
         if (phase == 0) {
             squeeze_piece(x, s, task, pieces, ws);
+        } else if (!mlp_.shared_by(pieces)) {
+            excite_sample(s, task, pieces, ws);
         } else if (phase == 1) {
             finish_sample_squeeze(s, task, pieces, ws);
         } else if (phase == 2) {
