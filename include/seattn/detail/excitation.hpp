@@ -26,10 +26,11 @@ struct Excitation {
 
     /// Bytes of weights from which the pieces of a sample share the MLP (shared_by). Each
     /// phase's end costs every thread a wait and a read of what the others wrote, which
-    /// smaller weights do not repay: on 2 threads (AVX-512 machine, medians of 4 alternating
-    /// runs), one task per sample made SE 1.02-1.16x and CBAM 1.01-1.07x as fast on
-    /// 1x64x56x56 to 1x512x28x28 (2-128 KiB of float weights), while sharing stayed 1.04-1.14x
-    /// faster at 1024 channels (512 KiB) and 1.1-1.5x at 2048.
+    /// smaller weights do not repay: on 2 threads (AVX-512 machine, medians of 8 alternating
+    /// runs of seattn_bench), one task per sample made SE 1.04-1.06x and CBAM 1.06-1.09x as
+    /// fast on 1x64x56x56 (2 KiB of float weights) and 1.00-1.04x on 1x256x56x56 and
+    /// 1x512x28x28 (32 and 128 KiB), while sharing stayed 1.04-1.14x faster at 1024 channels
+    /// (512 KiB) and 1.1-1.5x at 2048 (microbenchmark, 4 alternating runs).
     static constexpr Index shared_bytes = Index(256) << 10;
 
     /// Whether `pieces` pieces of a sample share its MLP, a phase for the hidden units and one
