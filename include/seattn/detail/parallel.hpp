@@ -126,19 +126,29 @@ void parallel_phases(Eigen::ThreadPoolInterface* pool, const Index* tasks, int p
     });
 }
 
+/// Bytes left between the buffers of an array of per-thread buffers (thread_buffer_stride):
+/// a core streaming through its buffer has its hardware prefetchers fetch the lines beyond
+/// it, and a line the other core then writes moves back and forth. The NHWC squeeze with
+/// maxes of half of 1x256x56x56 on each of 2 threads, whose 1 KiB scratch and max rows are
+/// rewritten every four pixels, took 35.6 us with the rows a line apart, 30-31 us 256 bytes
+/// apart, 23.5 us 1 KiB apart and 22.3 us 2 KiB apart, as fast as one half alone
+/// (microbenchmark, AVX-512 machine).
+constexpr Index thread_buffer_gap_bytes = 2048;
+
 /// Values from one thread's buffer to the next in an array of buffers of `count` S each
-/// that threads write at once: the buffer rounded up to whole cache lines, and one more
-/// line, so that two threads never write to the same line wherever the array starts.
-/// Where a line is shared depends on where the allocator put the array, and it costs more
-/// than the split gains: the NHWC squeeze of 1x256x56x56 on 2 threads, which writes its
-/// piece's scratch row every four pixels, took 53-65 us a half sharing one against 26-33
-/// apart (microbenchmark, AVX-512 machine); spatial attention on 1x1024x14x14 and
-/// 1x2048x7x7, whose channel groups pool into maps side by side, ran 0.86x and 0.79x as fast
-/// on 2 threads as unsplit, and 1.49x and 1.56x apart (AVX2 machine).
+/// that threads write at once: the buffer rounded up to whole cache lines, and
+/// thread_buffer_gap_bytes more, so that two threads never write to the same line wherever
+/// the array starts, nor to lines the other's prefetchers fetch. Where a line is shared
+/// depends on where the allocator put the array, and it costs more than the split gains: the
+/// NHWC squeeze of 1x256x56x56 on 2 threads, which writes its piece's scratch row every four
+/// pixels, took 53-65 us a half sharing one against 26-33 apart (microbenchmark, AVX-512
+/// machine); spatial attention on 1x1024x14x14 and 1x2048x7x7, whose channel groups pool
+/// into maps side by side, ran 0.86x and 0.79x as fast on 2 threads as unsplit, and 1.49x
+/// and 1.56x apart (AVX2 machine).
 template <class S>
 Index thread_buffer_stride(Index count) {
-    constexpr Index line = 64 / Index(sizeof(S));
-    return (count + line - 1) / line * line + line;
+    constexpr Index line = 64 / Index(sizeof(S)), gap = thread_buffer_gap_bytes / Index(sizeof(S));
+    return (count + line - 1) / line * line + gap;
 }
 
 /// Pieces to cut each of `n` samples into so that every thread of `pool` and the calling
