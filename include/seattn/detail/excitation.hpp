@@ -30,7 +30,8 @@ struct Excitation {
     /// runs of seattn_bench), one task per sample made SE 1.04-1.06x and CBAM 1.06-1.09x as
     /// fast on 1x64x56x56 (2 KiB of float weights) and 1.00-1.04x on 1x256x56x56 and
     /// 1x512x28x28 (32 and 128 KiB), while sharing stayed 1.04-1.14x faster at 1024 channels
-    /// (512 KiB) and 1.1-1.5x at 2048 (microbenchmark, 4 alternating runs).
+    /// (512 KiB) and 1.1-1.5x at 2048 but for one run of 0.88x (microbenchmark, 3 alternating
+    /// runs).
     static constexpr Index shared_bytes = Index(256) << 10;
 
     /// Whether `pieces` pieces of a sample share its MLP, a phase for the hidden units and one
