@@ -62,18 +62,26 @@ S tap(const S* weight, Index k, Index m, Index i, Index j) {
     return Flip ? weight[(m * k + k - 1 - i) * k + k - 1 - j] : weight[(m * k + i) * k + j];
 }
 
-/// Whether tiles of `packets` packets a row shift their taps where S allows it
-/// (shifts_taps): with one packet a row, shifting measured slower than loading (a
-/// permutation for every two multiply-adds), and with five or more the packets and sums
-/// outgrow AVX-512's registers.
-constexpr bool shifts_tile(int packets) { return packets >= 2 && packets <= 4; }
-
 #if defined(__AVX512F__)
 /// Whether conv_tile may shift taps out of loaded packets (conv_tile_shifted): S's packets
 /// are AVX-512's, which one instruction shifts across the whole register.
 template <class S>
 constexpr bool shifts_taps = std::is_same_v<Packet<S>, __m512> || std::is_same_v<Packet<S>, __m512d>;
+#else
+template <class S>
+constexpr bool shifts_taps = false;
+#endif
 
+/// Whether tiles of `packets` packets of S a row shift their taps: where S allows it
+/// (shifts_taps), but not with one packet a row, where shifting measured slower than loading
+/// (a permutation for every two multiply-adds), nor with five or more, whose packets and
+/// sums outgrow AVX-512's registers.
+template <class S>
+constexpr bool shifts_tile(int packets) {
+    return shifts_taps<S> && packets >= 2 && packets <= 4;
+}
+
+#if defined(__AVX512F__)
 /// Lanes [shift, L) of lo followed by lanes [0, shift) of hi, shift <= L: the values
 /// `shift` columns on from lo's first. `indices` is shift_indices(shift).
 inline __m512 shifted(const __m512& lo, const __m512& hi, const __m512i& indices) {
@@ -128,9 +136,6 @@ void conv_tile_shifted(const S* padded, const PaddedMaps<S>& g, const S* weight,
     for (int r = 0; r < R; ++r)
         for (int q = 0; q < P; ++q) sums[r][q] = acc[r][q];
 }
-#else
-template <class S>
-constexpr bool shifts_taps = false;
 #endif
 
 /// R output rows from padded row y on, P packets from column x on, into sums (which start
@@ -148,7 +153,7 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
     // R and P have compile-time bounds, which g++ and clang++ unroll, and the sums are local
     // (sums[][] may alias anything).
 #if defined(__AVX512F__)
-    if constexpr (shifts_taps<S> && shifts_tile(P))
+    if constexpr (shifts_tile<S>(P))
         if (k - 1 <= L) return conv_tile_shifted<R, P, Flip>(padded, g, weight, bias, y, x, sums);
 #endif
     Packet<S> acc[R][P];
@@ -179,7 +184,7 @@ constexpr int max_tile_packets = 8;
 /// 56- and 28-wide maps took 1.7-1.9x as long.
 template <class S>
 constexpr int tile_rows(int packets) {
-    if (shifts_taps<S> && shifts_tile(packets)) return 2;
+    if (shifts_tile<S>(packets)) return 2;
     return packets >= 5 ? 1 : 8 / packets;
 }
 
