@@ -108,6 +108,36 @@ TEMPLATE_TEST_CASE("forward_train equals forward, also in place; backward in pla
     training::require_same_gradients(grads_in_place, grads, 0);
 }
 
+TEMPLATE_TEST_CASE("gradients do not depend on where x and grad_y lie in memory", "[training]", SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    seattn::CBAMConfig config = cbam_config();
+    config.channel.channels = 40;
+    config.channel.reduced = 5;
+    const seattn::CBAM<S, typename TestType::Layout> block(config, 11);
+    std::mt19937_64 rng(27);
+    const auto x = support::in_layout<TestType>(ref::random_tensor(2, 40, 9, 13, rng));
+    const auto grad_y = support::in_layout<TestType>(ref::random_tensor(2, 40, 9, 13, rng));
+    seattn::Gradients<S> aligned;
+    const auto grad_x = step(block, x, grad_y, aligned);
+    // Offsets of one element up to a cache line's worth: a reduction that starts its SIMD
+    // loop at the first aligned element adds in another order at each of them.
+    std::vector<S> x_buffer(std::size_t(x.size()) + 16), grad_y_buffer(x_buffer.size());
+    for (Eigen::Index offset = 1; offset < 16; ++offset) {
+        INFO("offset " << offset);
+        std::copy(x.data(), x.data() + x.size(), x_buffer.data() + offset);
+        std::copy(grad_y.data(), grad_y.data() + grad_y.size(), grad_y_buffer.data() + offset);
+        const Eigen::TensorMap<const support::T4<S>> x_moved(x_buffer.data() + offset, x.dimensions());
+        const Eigen::TensorMap<const support::T4<S>> grad_y_moved(grad_y_buffer.data() + offset, x.dimensions());
+        seattn::TrainingWorkspace<S> ws;
+        seattn::Gradients<S> moved;
+        support::T4<S> y(x.dimensions()), grad_x_moved(x.dimensions());
+        block.forward_train(x_moved, y, ws);
+        block.backward(grad_y_moved, grad_x_moved, moved, ws);
+        support::require_close(grad_x_moved, grad_x, 0);
+        training::require_same_gradients(moved, aligned, 0);
+    }
+}
+
 TEST_CASE("the gates' derivatives follow PyTorch at the kinks", "[training]") {
     using seattn::detail::activation_backward;
     using seattn::detail::gate_backward;
