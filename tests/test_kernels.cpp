@@ -409,3 +409,48 @@ TEMPLATE_TEST_CASE("outputs large enough for streaming stores equal the per-samp
         }
     }
 }
+
+TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[kernels]", SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    using L = typename TestType::Layout;
+    std::mt19937_64 rng(14);
+    // Odd sizes whose planes and pixels start off the packet alignment, one cut into pieces on
+    // a pool (a single sample) and one long enough for the squeeze's cache order.
+    const Size sizes[] = {{2, 37, 13, 7}, {1, 512, 9, 33}, {1, 10, 64, 130}};
+    for (const Size& size : sizes) {
+        INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
+        const seattn::SEBlock<S, L> se(se_config(size.c, false), 21);
+        const seattn::SpatialAttention<S, L> spatial(spatial_config(), 22);
+        const seattn::CBAM<S, L> cbam(seattn::CBAMConfig{se_config(size.c, true), spatial_config()}, 23);
+        const auto x = support::in_layout<TestType>(random_input<S>(size, rng));
+        std::vector<S> x_storage(std::size_t(x.size()) + 16), y_storage(x_storage.size());
+        for (const int threads : {0, 1}) {
+            INFO("pool of " << threads << " threads");
+            std::unique_ptr<Eigen::ThreadPool> pool = threads ? std::make_unique<Eigen::ThreadPool>(threads) : nullptr;
+            seattn::Workspace<S> ws(pool.get());
+            for (int block = 0; block < 3; ++block) {
+                INFO("block " << block);
+                auto run = [&](const auto& in, auto& out) {
+                    if (block == 0)
+                        se.forward(in, out, ws);
+                    else if (block == 1)
+                        spatial.forward(in, out, ws);
+                    else
+                        cbam.forward(in, out, ws);
+                };
+                support::T4<S> aligned(x.dimensions());
+                run(x, aligned);
+                // x and y moved by every offset up to a cache line of floats, in opposite
+                // directions, so that their alignments differ from each other too.
+                for (Eigen::Index offset = 1; offset < 16; ++offset) {
+                    INFO("offset " << offset);
+                    std::copy(x.data(), x.data() + x.size(), x_storage.data() + offset);
+                    const Eigen::TensorMap<const support::T4<S>> x_moved(x_storage.data() + offset, x.dimensions());
+                    Eigen::TensorMap<support::T4<S>> y_moved(y_storage.data() + 16 - offset, x.dimensions());
+                    run(x_moved, y_moved);
+                    support::require_close(support::T4<S>(y_moved), aligned, 0);
+                }
+            }
+        }
+    }
+}
