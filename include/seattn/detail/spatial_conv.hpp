@@ -72,13 +72,16 @@ template <class S>
 constexpr bool shifts_taps = false;
 #endif
 
+/// Most packets of a row a tile that shifts its taps covers: with five or more, its packets
+/// and sums outgrow AVX-512's registers.
+constexpr int max_shifted_tile_packets = 4;
+
 /// Whether tiles of `packets` packets of S a row shift their taps: where S allows it
 /// (shifts_taps), but not with one packet a row, where shifting measured slower than loading
-/// (a permutation for every two multiply-adds), nor with five or more, whose packets and
-/// sums outgrow AVX-512's registers.
+/// (a permutation for every two multiply-adds), nor with more than max_shifted_tile_packets.
 template <class S>
 constexpr bool shifts_tile(int packets) {
-    return shifts_taps<S> && packets >= 2 && packets <= 4;
+    return shifts_taps<S> && packets >= 2 && packets <= max_shifted_tile_packets;
 }
 
 #if defined(__AVX512F__)
@@ -188,18 +191,25 @@ constexpr int tile_rows(int packets) {
     return packets >= 5 ? 1 : 8 / packets;
 }
 
-/// Packets of the tile that covers `columns` values from its first column on: all of them,
-/// up to max_tile_packets.
+/// Packets of the tile that covers `columns` values from its first column on, in a call
+/// for several rows (`several_rows`) or one: all of them, up to max_tile_packets, or, where
+/// taps shift and there are several rows, up to max_shifted_tile_packets. Cutting wider rows
+/// into shifted tiles instead of one tile of up to eight packets that loads its taps made
+/// the conv of 2 x 56 x w float maps take 0.67-0.77x as long for w of 80 to 224 (whole maps;
+/// 0.68-0.89x two rows at a time), of double maps 0.64-0.83x for w of 40 to 112. A single
+/// row stays one tile: cut, it ran 1.35x as long, as a tile of one row shifts a packet for
+/// every multiply-add (microbenchmark, AVX-512 machine).
 template <class S>
-Index tile_packets(Index columns) {
-    return std::min<Index>(max_tile_packets, (columns + lanes<S> - 1) / lanes<S>);
+Index tile_packets(Index columns, bool several_rows) {
+    const Index most = shifts_taps<S> && several_rows ? max_shifted_tile_packets : max_tile_packets;
+    return std::min<Index>(most, (columns + lanes<S> - 1) / lanes<S>);
 }
 
 /// Output rows the convolution computes at once on maps w values wide, when it is given
 /// that many: those of the tiles that cover the start of a row.
 template <class S>
 Index conv_rows_at_once(Index w) {
-    return tile_rows<S>(int(tile_packets<S>(w)));
+    return tile_rows<S>(int(tile_packets<S>(w, true)));
 }
 
 /// Output rows [y, y + R) into out (at row y, rows g.w apart), columns [x, x + P packets)
@@ -251,8 +261,11 @@ void conv_columns(Index packets, const S* padded, const PaddedMaps<S>& g, const 
 template <bool Flip = false, class S>
 void spatial_conv_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin,
                        Index row_end, S* out) {
-    for (Index x = 0; x < g.w; x += max_tile_packets * lanes<S>)
-        conv_columns<Flip>(tile_packets<S>(g.w - x), padded, g, weight, bias, row_begin, row_end, x, out);
+    const bool several_rows = row_end - row_begin > 1;
+    for (Index x = 0, packets = 0; x < g.w; x += packets * lanes<S>) {
+        packets = tile_packets<S>(g.w - x, several_rows);
+        conv_columns<Flip>(packets, padded, g, weight, bias, row_begin, row_end, x, out);
+    }
 }
 
 }  // namespace seattn::detail
