@@ -196,9 +196,9 @@ constexpr int tile_rows(int packets) {
 /// taps shift and there are several rows, up to max_shifted_tile_packets. Cutting wider rows
 /// into shifted tiles instead of one tile of up to eight packets that loads its taps made
 /// the conv of 2 x 56 x w float maps take 0.67-0.77x as long for w of 80 to 224 (whole maps;
-/// 0.68-0.89x two rows at a time), of double maps 0.64-0.83x for w of 40 to 112. A single
-/// row stays one tile: cut, it ran 1.35x as long, as a tile of one row shifts a packet for
-/// every multiply-add (microbenchmark, AVX-512 machine).
+/// 0.68-0.89x two rows at a time), of double maps 0.64-0.84x for w of 40 to 112. A single
+/// row stays one tile: cut, it ran 1.03-1.37x as long, as a tile of one row shifts a packet
+/// for every multiply-add (microbenchmark, AVX-512 machine).
 template <class S>
 Index tile_packets(Index columns, bool several_rows) {
     const Index most = shifts_taps<S> && several_rows ? max_shifted_tile_packets : max_tile_packets;
