@@ -414,8 +414,9 @@ TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[ker
     using S = typename TestType::Scalar;
     using L = typename TestType::Layout;
     std::mt19937_64 rng(14);
-    // Odd sizes whose planes and pixels start off the packet alignment, one cut into pieces on
-    // a pool (a single sample) and one long enough for the squeeze's cache order.
+    // Odd sizes, so that planes and pixels start off the packet alignment: a batch, and two
+    // single samples, which a pool cuts into pieces and of which 1x512x9x33 in float and
+    // 1x10x64x130 in double are walked in the squeeze's cached order.
     const Size sizes[] = {{2, 37, 13, 7}, {1, 512, 9, 33}, {1, 10, 64, 130}};
     for (const Size& size : sizes) {
         INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
@@ -440,8 +441,8 @@ TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[ker
                 };
                 support::T4<S> aligned(x.dimensions());
                 run(x, aligned);
-                // x and y moved by every offset up to a cache line of floats, in opposite
-                // directions, so that their alignments differ from each other too.
+                // x and y moved by 1 to 15 elements (a cache line of floats, two of doubles),
+                // in opposite directions, so that their alignments differ from each other too.
                 for (Eigen::Index offset = 1; offset < 16; ++offset) {
                     INFO("offset " << offset);
                     std::copy(x.data(), x.data() + x.size(), x_storage.data() + offset);

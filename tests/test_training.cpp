@@ -119,8 +119,8 @@ TEMPLATE_TEST_CASE("gradients do not depend on where x and grad_y lie in memory"
     const auto grad_y = support::in_layout<TestType>(ref::random_tensor(2, 40, 9, 13, rng));
     seattn::Gradients<S> aligned;
     const auto grad_x = step(block, x, grad_y, aligned);
-    // Offsets of one element up to a cache line's worth: a reduction that starts its SIMD
-    // loop at the first aligned element adds in another order at each of them.
+    // Offsets of 1 to 15 elements (a cache line of floats, two of doubles): a reduction that
+    // starts its SIMD loop at the first aligned element adds in another order at most of them.
     std::vector<S> x_buffer(std::size_t(x.size()) + 16), grad_y_buffer(x_buffer.size());
     for (Eigen::Index offset = 1; offset < 16; ++offset) {
         INFO("offset " << offset);
