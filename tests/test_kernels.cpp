@@ -148,8 +148,9 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
     const Size& shorter = odd_sizes[std::size(odd_sizes) - 3];
     CHECK(rows_per_finish(longer, float()) == 1);
     CHECK(rows_per_finish(longer, double()) == 1);
-    CHECK(rows_per_finish(shorter, float()) == seattn::detail::conv_rows_at_once<float>(shorter.w));
-    CHECK(rows_per_finish(shorter, double()) < seattn::detail::conv_rows_at_once<double>(shorter.w));
+    const seattn::Index k = spatial_config().kernel;
+    CHECK(rows_per_finish(shorter, float()) == seattn::detail::conv_rows_at_once<float>(shorter.w, k));
+    CHECK(rows_per_finish(shorter, double()) < seattn::detail::conv_rows_at_once<double>(shorter.w, k));
 }
 
 TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[kernels]") {

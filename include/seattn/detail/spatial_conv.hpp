@@ -84,6 +84,13 @@ constexpr bool shifts_tile(int packets) {
     return shifts_taps<S> && packets >= 2 && packets <= max_shifted_tile_packets;
 }
 
+/// Whether such tiles shift the taps of a k x k kernel: its k - 1 columns past a packet's
+/// first must lie in the next packet loaded.
+template <class S>
+constexpr bool shifts_kernel(Index k) {
+    return shifts_taps<S> && k - 1 <= lanes<S>;
+}
+
 #if defined(__AVX512F__)
 /// Lanes [shift, L) of lo followed by lanes [0, shift) of hi, shift <= L: the values
 /// `shift` columns on from lo's first. `indices` is shift_indices(shift).
@@ -157,7 +164,7 @@ void conv_tile(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias,
     // (sums[][] may alias anything).
 #if defined(__AVX512F__)
     if constexpr (shifts_tile<S>(P))
-        if (k - 1 <= L) return conv_tile_shifted<R, P, Flip>(padded, g, weight, bias, y, x, sums);
+        if (shifts_kernel<S>(k)) return conv_tile_shifted<R, P, Flip>(padded, g, weight, bias, y, x, sums);
 #endif
     Packet<S> acc[R][P];
     for (int r = 0; r < R; ++r)
@@ -191,25 +198,25 @@ constexpr int tile_rows(int packets) {
     return packets >= 5 ? 1 : 8 / packets;
 }
 
-/// Packets of the tile that covers `columns` values from its first column on, in a call
-/// for several rows (`several_rows`) or one: all of them, up to max_tile_packets, or, where
-/// taps shift and there are several rows, up to max_shifted_tile_packets. Cutting wider rows
+/// Packets of the tile that covers `columns` values from its first column on: all of them,
+/// up to max_tile_packets, or, for tiles that shift their kernel's taps (shifts_kernel) and
+/// cover several rows (`shifted_rows`), up to max_shifted_tile_packets. Cutting wider rows
 /// into shifted tiles instead of one tile of up to eight packets that loads its taps made
 /// the conv of 2 x 56 x w float maps take 0.67-0.77x as long for w of 80 to 224 (whole maps;
 /// 0.68-0.89x two rows at a time), of double maps 0.64-0.84x for w of 40 to 112. A single
 /// row stays one tile: cut, it ran 1.03-1.37x as long, as a tile of one row shifts a packet
 /// for every multiply-add (microbenchmark, AVX-512 machine).
 template <class S>
-Index tile_packets(Index columns, bool several_rows) {
-    const Index most = shifts_taps<S> && several_rows ? max_shifted_tile_packets : max_tile_packets;
+Index tile_packets(Index columns, bool shifted_rows) {
+    const Index most = shifted_rows ? max_shifted_tile_packets : max_tile_packets;
     return std::min<Index>(most, (columns + lanes<S> - 1) / lanes<S>);
 }
 
-/// Output rows the convolution computes at once on maps w values wide, when it is given
-/// that many: those of the tiles that cover the start of a row.
+/// Output rows the convolution with a k x k kernel computes at once on maps w values wide,
+/// when it is given that many: those of the tiles that cover the start of a row.
 template <class S>
-Index conv_rows_at_once(Index w) {
-    return tile_rows<S>(int(tile_packets<S>(w, true)));
+Index conv_rows_at_once(Index w, Index k) {
+    return tile_rows<S>(int(tile_packets<S>(w, shifts_kernel<S>(k))));
 }
 
 /// Output rows [y, y + R) into out (at row y, rows g.w apart), columns [x, x + P packets)
@@ -261,9 +268,9 @@ void conv_columns(Index packets, const S* padded, const PaddedMaps<S>& g, const 
 template <bool Flip = false, class S>
 void spatial_conv_rows(const S* padded, const PaddedMaps<S>& g, const S* weight, S bias, Index row_begin,
                        Index row_end, S* out) {
-    const bool several_rows = row_end - row_begin > 1;
+    const bool shifted_rows = row_end - row_begin > 1 && shifts_kernel<S>(g.k);
     for (Index x = 0, packets = 0; x < g.w; x += packets * lanes<S>) {
-        packets = tile_packets<S>(g.w - x, several_rows);
+        packets = tile_packets<S>(g.w - x, shifted_rows);
         conv_columns<Flip>(packets, padded, g, weight, bias, row_begin, row_end, x, out);
     }
 }

@@ -54,7 +54,7 @@ constexpr Index pending_x_bytes = Index(256) << 10;
 template <class S>
 Index rows_per_finish(const Shape& s, Index pad) {
     const Index row_bytes = s.w * s.c * Index(sizeof(S));
-    return std::clamp(pending_x_bytes / row_bytes - pad, Index(1), conv_rows_at_once<S>(s.w));
+    return std::clamp(pending_x_bytes / row_bytes - pad, Index(1), conv_rows_at_once<S>(s.w, 2 * pad + 1));
 }
 
 /// Bands to cut each sample's rows into. NHWC: pieces_per_sample, as a band of rows is
