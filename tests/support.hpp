@@ -1,6 +1,7 @@
 #pragma once
 // Test helpers: layout conversion, scalar casts and the comparisons the tests repeat.
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -36,6 +37,15 @@ T4<S> cast(const T4<T>& x) {
 template <class S>
 std::vector<S> cast(const std::vector<double>& v) {
     return std::vector<S>(v.begin(), v.end());
+}
+
+/// A copy of x placed `offset` elements into `storage`, as a map of x's shape: the same
+/// values at another alignment.
+template <class S>
+Eigen::TensorMap<const T4<S>> copy_at(const T4<S>& x, std::vector<S>& storage, Eigen::Index offset) {
+    REQUIRE(Eigen::Index(storage.size()) >= offset + x.size());
+    std::copy(x.data(), x.data() + x.size(), storage.data() + offset);
+    return Eigen::TensorMap<const T4<S>>(storage.data() + offset, x.dimensions());
 }
 
 /// Every element within |a - b| <= tol * (1 + |b|); reports the first failure.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -93,6 +94,31 @@ ref::Tensor4d random_input(const Size& size, std::mt19937_64& rng) {
     ref::Tensor4d x = ref::random_tensor(size.n, size.c, size.h, size.w, rng);
     return x.unaryExpr([](double v) { return double(S(v)); });
 }
+
+/// SE (its MLP on the mean), spatial attention and CBAM of C channels, which a test runs
+/// on the same inputs by index.
+template <class S, class L>
+struct ThreeBlocks {
+    seattn::SEBlock<S, L> se;
+    seattn::SpatialAttention<S, L> spatial;
+    seattn::CBAM<S, L> cbam;
+
+    ThreeBlocks(int c, std::uint64_t seed)
+        : se(se_config(c, false), seed),
+          spatial(spatial_config(), seed + 1),
+          cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, seed + 2) {}
+
+    /// forward(x, y, workspace...) of block `which`: 0 SE, 1 spatial attention, 2 CBAM.
+    template <class X, class Y, class... Workspace>
+    void forward(int which, const X& x, Y& y, Workspace&... workspace) const {
+        if (which == 0)
+            se.forward(x, y, workspace...);
+        else if (which == 1)
+            spatial.forward(x, y, workspace...);
+        else
+            cbam.forward(x, y, workspace...);
+    }
+};
 
 }  // namespace
 
@@ -377,33 +403,26 @@ TEMPLATE_TEST_CASE("outputs large enough for streaming stores equal the per-samp
         REQUIRE(seattn::detail::stream_output<float>(Eigen::Index(n) * c * h * w));
         REQUIRE_FALSE(seattn::detail::stream_output<float>(Eigen::Index(c) * h * w));
         REQUIRE((c * Eigen::Index(sizeof(float)) >= seattn::detail::spread_pixel_bytes) == (c == 128));
-        const seattn::CBAM<float, L> cbam(seattn::CBAMConfig{se_config(c, true), spatial_config()}, 8);
-        const seattn::SEBlock<float, L> se(se_config(c, false), 9);
-        const seattn::SpatialAttention<float, L> spatial(spatial_config(), 10);
+        const ThreeBlocks<float, L> blocks(c, 8);
         support::T4<float> x = std::is_same<L, seattn::NCHW>::value ? support::T4<float>(n, c, h, w)
                                                                    : support::T4<float>(n, h, w, c);
         x.setRandom();
         for (int block = 0; block < 3; ++block) {
             INFO("block " << block);
-            auto run = [&](const support::T4<float>& in) {
-                return block == 0 ? se.forward(in) : block == 1 ? spatial.forward(in) : cbam.forward(in);
-            };
-            const support::T4<float> batch = run(x);
+            support::T4<float> batch(x.dimensions());
+            blocks.forward(block, x, batch);
             // An output one float off the packet alignment streams through the per-pixel path,
             // which must give the same bits as the whole-run path.
             std::vector<float> shifted_storage(static_cast<std::size_t>(x.size()) + 1);
             Eigen::TensorMap<support::T4<float>> shifted(shifted_storage.data() + 1, x.dimensions());
-            if (block == 0)
-                se.forward(x, shifted);
-            else if (block == 1)
-                spatial.forward(x, shifted);
-            else
-                cbam.forward(x, shifted);
+            blocks.forward(block, x, shifted);
             support::require_close(support::T4<float>(shifted), batch, 0);
             for (int i = 0; i < n; ++i) {
                 const Eigen::array<Eigen::Index, 4> start{i, 0, 0, 0};
                 const Eigen::array<Eigen::Index, 4> extent{1, x.dimension(1), x.dimension(2), x.dimension(3)};
-                const support::T4<float> expected = run(x.slice(start, extent));
+                const support::T4<float> sample = x.slice(start, extent);
+                support::T4<float> expected(sample.dimensions());
+                blocks.forward(block, sample, expected);
                 const support::T4<float> actual = batch.slice(start, extent);
                 support::require_close(actual, expected, 0);
             }
@@ -421,9 +440,7 @@ TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[ker
     const Size sizes[] = {{2, 37, 13, 7}, {1, 512, 9, 33}, {1, 10, 64, 130}};
     for (const Size& size : sizes) {
         INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
-        const seattn::SEBlock<S, L> se(se_config(size.c, false), 21);
-        const seattn::SpatialAttention<S, L> spatial(spatial_config(), 22);
-        const seattn::CBAM<S, L> cbam(seattn::CBAMConfig{se_config(size.c, true), spatial_config()}, 23);
+        const ThreeBlocks<S, L> blocks(size.c, 21);
         const auto x = support::in_layout<TestType>(random_input<S>(size, rng));
         std::vector<S> x_storage(std::size_t(x.size()) + 16), y_storage(x_storage.size());
         for (const int threads : {0, 1}) {
@@ -432,24 +449,15 @@ TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[ker
             seattn::Workspace<S> ws(pool.get());
             for (int block = 0; block < 3; ++block) {
                 INFO("block " << block);
-                auto run = [&](const auto& in, auto& out) {
-                    if (block == 0)
-                        se.forward(in, out, ws);
-                    else if (block == 1)
-                        spatial.forward(in, out, ws);
-                    else
-                        cbam.forward(in, out, ws);
-                };
                 support::T4<S> aligned(x.dimensions());
-                run(x, aligned);
+                blocks.forward(block, x, aligned, ws);
                 // x and y moved by 1 to 15 elements (a cache line of floats, two of doubles),
                 // in opposite directions, so that their alignments differ from each other too.
                 for (Eigen::Index offset = 1; offset < 16; ++offset) {
                     INFO("offset " << offset);
-                    std::copy(x.data(), x.data() + x.size(), x_storage.data() + offset);
-                    const Eigen::TensorMap<const support::T4<S>> x_moved(x_storage.data() + offset, x.dimensions());
+                    const auto x_moved = support::copy_at(x, x_storage, offset);
                     Eigen::TensorMap<support::T4<S>> y_moved(y_storage.data() + 16 - offset, x.dimensions());
-                    run(x_moved, y_moved);
+                    blocks.forward(block, x_moved, y_moved, ws);
                     support::require_close(support::T4<S>(y_moved), aligned, 0);
                 }
             }

@@ -124,10 +124,8 @@ TEMPLATE_TEST_CASE("gradients do not depend on where x and grad_y lie in memory"
     std::vector<S> x_buffer(std::size_t(x.size()) + 16), grad_y_buffer(x_buffer.size());
     for (Eigen::Index offset = 1; offset < 16; ++offset) {
         INFO("offset " << offset);
-        std::copy(x.data(), x.data() + x.size(), x_buffer.data() + offset);
-        std::copy(grad_y.data(), grad_y.data() + grad_y.size(), grad_y_buffer.data() + offset);
-        const Eigen::TensorMap<const support::T4<S>> x_moved(x_buffer.data() + offset, x.dimensions());
-        const Eigen::TensorMap<const support::T4<S>> grad_y_moved(grad_y_buffer.data() + offset, x.dimensions());
+        const auto x_moved = support::copy_at(x, x_buffer, offset);
+        const auto grad_y_moved = support::copy_at(grad_y, grad_y_buffer, offset);
         seattn::TrainingWorkspace<S> ws;
         seattn::Gradients<S> moved;
         support::T4<S> y(x.dimensions()), grad_x_moved(x.dimensions());
