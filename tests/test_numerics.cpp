@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "support.hpp"
 
@@ -42,6 +43,21 @@ TEMPLATE_TEST_CASE("gates saturate without overflow and propagate NaN", "[numeri
     CHECK(seattn::detail::silu(huge) == huge);
     CHECK(std::isnan(seattn::detail::relu(nan)));
     CHECK(std::isnan(seattn::detail::silu(nan)));
+    // The blocks gate many values at once through the SIMD version: the same limits, in whole
+    // packets and in the last partial one (37 values).
+    const S in[5] = {-huge, huge, -inf, inf, nan}, sigmoid_out[5] = {S(0), S(1), S(0), S(1), nan};
+    std::vector<S> logits(37), gates(37);
+    for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = in[i % 5];
+    for (const auto gate : {seattn::Gate::sigmoid, seattn::Gate::hardsigmoid}) {
+        seattn::detail::apply_gate(gate, logits.data(), Eigen::Index(logits.size()), gates.data());
+        for (std::size_t i = 0; i < gates.size(); ++i) {
+            INFO("value " << i << (gate == seattn::Gate::sigmoid ? ", sigmoid" : ", hardsigmoid"));
+            if (i % 5 == 4)
+                CHECK(std::isnan(gates[i]));
+            else
+                CHECK(gates[i] == sigmoid_out[i % 5]);
+        }
+    }
 }
 
 TEMPLATE_TEST_CASE("NaN in one sample poisons that sample only, as in PyTorch", "[numerics]", SEATTN_VARIANTS) {

@@ -240,7 +240,7 @@ private:
         const Index at = n * s.c, paths = pooled_paths(ws);
         Scalar* logits = ws.channel_logits_.data() + at;
         mlp_.logit_rows(ws.hidden_.data() + ((paths - 1) * s.n + n) * reduced(), paths, logits, begin, end);
-        for (Index c = begin; c < end; ++c) ws.channel_weights_[at + c] = detail::apply_gate(config_.gate, logits[c]);
+        detail::apply_gate(config_.gate, logits + begin, end - begin, ws.channel_weights_.data() + at + begin);
     }
 
     // ---- Training: forward_train / backward come from detail::Trainable; the maths is in

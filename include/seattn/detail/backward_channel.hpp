@@ -77,7 +77,7 @@ void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>
             if (with_max)
                 excitation_train(mlp, tape.pooled.data() + batch_c + at, tape.pre.data() + batch_r + n * r,
                                  tape.hidden.data() + batch_r + n * r, logits, true);
-            for (Index c = 0; c < s.c; ++c) tape.gates[at + c] = apply_gate(gate, logits[c]);
+            apply_gate(gate, logits, s.c, tape.gates.data() + at);
         }
     });
 }

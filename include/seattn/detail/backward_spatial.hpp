@@ -59,8 +59,8 @@ void spatial_forward_train(Eigen::ThreadPoolInterface* pool, const SpatialParame
             for (Index i = n * p; i < (n + 1) * p; ++i) {
                 const S u = tape.conv[i];
                 tape.logits[i] = par.batchnorm ? (u - par.bn_mean) * par.bn_inv_std * par.bn_weight + par.bn_bias : u;
-                tape.gates[i] = apply_gate(par.gate, tape.logits[i]);
             }
+            apply_gate(par.gate, tape.logits.data() + n * p, p, tape.gates.data() + n * p);
         }
     });
 }

@@ -38,11 +38,6 @@ S silu(S x) {
 }
 
 template <class S>
-S apply_gate(Gate g, S x) {
-    return g == Gate::sigmoid ? sigmoid(x) : hardsigmoid(x);
-}
-
-template <class S>
 S apply_activation(Activation a, S x) {
     return a == Activation::relu ? relu(x) : silu(x);
 }
@@ -53,7 +48,10 @@ S apply_activation(Activation a, S x) {
 /// not depend on where it lies: an Eigen expression computes the values before out's first
 /// aligned packet with the scalar std::exp, which differs in the last bit, and with AVX-512's
 /// 64-byte packets where that is depends on the allocation (a batch and its first sample on
-/// their own then gave CBAM outputs one bit apart).
+/// their own then gave CBAM outputs one bit apart). The channel weights go through it too:
+/// std::exp a channel at a time took 1.06 us for 512 channels and 4.3 us for 2048, this
+/// 0.07 and 0.35 (microbenchmark, AVX-512 machine), which made SE and CBAM on 1x1024x14x14
+/// and 1x2048x7x7 1.05-1.13x as fast (medians of 8 alternating runs, 1 thread).
 template <class S>
 void apply_gate(Gate g, const S* in, Eigen::Index count, S* out) {
     if (g == Gate::hardsigmoid) {
