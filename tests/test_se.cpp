@@ -132,6 +132,29 @@ TEST_CASE("SEBlock default initialisation follows PyTorch's distribution", "[se]
     }
 }
 
+TEMPLATE_TEST_CASE("SEBlock computes with the parameters reset_parameters draws", "[se][init]", SEATTN_VARIANTS) {
+    using S = typename TestType::Scalar;
+    seattn::SEConfig config;
+    config.channels = 40;
+    config.reduced = 6;
+    config.bias = true;
+    seattn::SEBlock<S, typename TestType::Layout> se(config, 1);
+    const auto first_fc2 = se.parameter("fc2.weight");
+    std::mt19937_64 rng(5);
+    se.reset_parameters(rng);
+    REQUIRE(se.parameter("fc2.weight") != first_fc2);
+    ref::Mlp m;
+    m.c = 40, m.r = 6;
+    for (const auto& [name, values] : {std::pair("fc1.weight", &m.w1), std::pair("fc1.bias", &m.b1),
+                                       std::pair("fc2.weight", &m.w2), std::pair("fc2.bias", &m.b2)})
+        for (const S v : se.parameter(name)) values->push_back(double(v));
+    ref::Tensor4d x = ref::random_tensor(2, 40, 3, 5, rng);
+    x = x.unaryExpr([](double v) { return double(S(v)); });
+    const auto expected = ref::scale(x, ref::channel_weights(x, m, false), {});
+    const auto y = se.forward(support::in_layout<TestType>(x));
+    support::require_close(support::from_layout<TestType>(y), expected, support::tolerance<S>());
+}
+
 TEST_CASE("SEBlock reduced width comes from the ratio or is given", "[se][config]") {
     seattn::SEConfig config;
     config.channels = 64;

@@ -62,7 +62,10 @@ private:
             f("spatial." + name, shape, data);
         });
     }
-    void parameters_changed() { spatial_.parameters_changed(); }
+    void parameters_changed() {
+        channel_.parameters_changed();
+        spatial_.parameters_changed();
+    }
 
     void check_input(const detail::Shape& s) const { channel_.check_input(s); }
 

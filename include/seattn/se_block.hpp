@@ -60,6 +60,7 @@ public:
             detail::init_uniform_fan_in(mlp_.fc1_bias.data(), r, c, rng);
             detail::init_uniform_fan_in(mlp_.fc2_bias.data(), c, r, rng);
         }
+        parameters_changed();
     }
 
     /// The configuration, with the hidden width resolved.
@@ -97,7 +98,7 @@ private:
           self.mlp_.fc2_weight.data());
         if (self.config_.bias) f(std::string("fc2.bias"), std::vector<Index>{c}, self.mlp_.fc2_bias.data());
     }
-    void parameters_changed() {}
+    void parameters_changed() { mlp_.pack_fc2(); }
 
     void check_input(const detail::Shape& s) const {
         if (s.c != channels())

