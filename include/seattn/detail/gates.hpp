@@ -51,7 +51,8 @@ S apply_activation(Activation a, S x) {
 /// their own then gave CBAM outputs one bit apart). The channel weights go through it too:
 /// std::exp a channel at a time took 1.06 us for 512 channels and 4.3 us for 2048, this
 /// 0.07 and 0.35 (microbenchmark, AVX-512 machine), which made SE and CBAM on 1x1024x14x14
-/// and 1x2048x7x7 1.05-1.13x as fast (medians of 8 alternating runs, 1 thread).
+/// and 1x2048x7x7 1.06-1.13x as fast on 1 thread and 1.01-1.11x on 2 (medians of 8
+/// alternating runs of seattn_bench).
 template <class S>
 void apply_gate(Gate g, const S* in, Eigen::Index count, S* out) {
     if (g == Gate::hardsigmoid) {
