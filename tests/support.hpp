@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -86,6 +87,42 @@ T4<double> from_layout(const T4<typename V::Scalar>& y) {
     T4<double> d = y.template cast<double>();
     if (std::is_same<typename V::Layout, seattn::NHWC>::value) return to_nchw(d);
     return d;
+}
+
+/// Values of `block`'s parameter `name` as doubles, or none when the block has no such
+/// parameter (a bias the configuration leaves out).
+template <class Block>
+std::vector<double> parameter_values(const Block& block, const std::string& name) {
+    const auto names = block.parameter_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) return {};
+    std::vector<double> values;
+    for (const auto v : block.parameter(name)) values.push_back(double(v));
+    return values;
+}
+
+/// The reference MLP (C channels, r hidden units) holding `block`'s fc1 and fc2 under
+/// `prefix` (e.g. "channel." in CBAM), with their biases when it has them.
+template <class Block>
+ref::Mlp reference_mlp(const Block& block, const std::string& prefix, int c, int r) {
+    ref::Mlp m;
+    m.c = c, m.r = r;
+    m.w1 = parameter_values(block, prefix + "fc1.weight");
+    m.b1 = parameter_values(block, prefix + "fc1.bias");
+    m.w2 = parameter_values(block, prefix + "fc2.weight");
+    m.b2 = parameter_values(block, prefix + "fc2.bias");
+    return m;
+}
+
+/// The reference spatial attention (a k x k kernel) holding `block`'s conv under `prefix`
+/// (e.g. "spatial." in CBAM), with its bias when it has one.
+template <class Block>
+ref::Spatial reference_spatial(const Block& block, const std::string& prefix, int k) {
+    ref::Spatial r;
+    r.k = k;
+    r.weight = parameter_values(block, prefix + "conv.weight");
+    const auto bias = parameter_values(block, prefix + "conv.bias");
+    if (!bias.empty()) r.bias = bias[0];
+    return r;
 }
 
 /// Tolerance for comparing against a double reference.

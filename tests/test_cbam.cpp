@@ -49,12 +49,8 @@ TEMPLATE_TEST_CASE("CBAM matches the reference", "[cbam]", SEATTN_VARIANTS) {
     config.channel.channels = 8;
     config.channel.reduced = 2;
     seattn::CBAM<S, L> cbam(config, 5);
-    ref::Mlp m;
-    m.c = 8, m.r = 2;
-    for (const auto& v : cbam.parameter("channel.fc1.weight")) m.w1.push_back(double(v));
-    for (const auto& v : cbam.parameter("channel.fc2.weight")) m.w2.push_back(double(v));
-    ref::Spatial r;
-    for (const auto& v : cbam.parameter("spatial.conv.weight")) r.weight.push_back(double(v));
+    const ref::Mlp m = support::reference_mlp(cbam, "channel.", 8, 2);
+    const ref::Spatial r = support::reference_spatial(cbam, "spatial.", 7);
 
     std::mt19937_64 gen(2);
     ref::Tensor4d x = ref::random_tensor(2, 8, 7, 6, gen);

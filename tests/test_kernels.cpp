@@ -16,26 +16,6 @@
 
 namespace {
 
-template <class Block>
-ref::Mlp reference_mlp(const Block& block, const std::string& prefix, int c, int r) {
-    ref::Mlp m;
-    m.c = c, m.r = r;
-    for (auto v : block.parameter(prefix + "fc1.weight")) m.w1.push_back(double(v));
-    for (auto v : block.parameter(prefix + "fc1.bias")) m.b1.push_back(double(v));
-    for (auto v : block.parameter(prefix + "fc2.weight")) m.w2.push_back(double(v));
-    for (auto v : block.parameter(prefix + "fc2.bias")) m.b2.push_back(double(v));
-    return m;
-}
-
-template <class Block>
-ref::Spatial reference_spatial(const Block& block, const std::string& prefix, int k) {
-    ref::Spatial r;
-    r.k = k;
-    for (auto v : block.parameter(prefix + "conv.weight")) r.weight.push_back(double(v));
-    r.bias = double(block.parameter(prefix + "conv.bias")[0]);
-    return r;
-}
-
 struct Size {
     int n, c, h, w;
 };
@@ -353,7 +333,7 @@ TEMPLATE_TEST_CASE("SE kernels at odd sizes and thread counts match the referenc
             INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w << " max " << with_max);
             const seattn::SEBlock<S, typename TestType::Layout> se(se_config(size.c, with_max), 5);
             const ref::Tensor4d x = random_input<S>(size, rng);
-            const auto m = reference_mlp(se, "", size.c, int(se.reduced()));
+            const auto m = support::reference_mlp(se, "", size.c, int(se.reduced()));
             check_on_pools<TestType>(se, x, ref::scale(x, ref::channel_weights(x, m, with_max), {}));
         }
 }
@@ -363,7 +343,7 @@ TEMPLATE_TEST_CASE("spatial kernels at odd sizes and thread counts match the ref
     using S = typename TestType::Scalar;
     std::mt19937_64 rng(12);
     const seattn::SpatialAttention<S, typename TestType::Layout> spatial(spatial_config(), 6);
-    const auto r = reference_spatial(spatial, "", 7);
+    const auto r = support::reference_spatial(spatial, "", 7);
     for (const Size& size : odd_sizes) {
         INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
         const ref::Tensor4d x = random_input<S>(size, rng);
@@ -379,10 +359,10 @@ TEMPLATE_TEST_CASE("CBAM kernels at odd sizes and thread counts match the refere
         const seattn::CBAM<S, typename TestType::Layout> cbam(seattn::CBAMConfig{se_config(size.c, true), spatial_config()},
                                                               7);
         const ref::Tensor4d x = random_input<S>(size, rng);
-        const auto m = reference_mlp(cbam, "channel.", size.c, int(cbam.channel_attention().reduced()));
+        const auto m = support::reference_mlp(cbam, "channel.", size.c, int(cbam.channel_attention().reduced()));
         const auto channel_scaled = ref::scale(x, ref::channel_weights(x, m, true), {});
-        const auto expected =
-            ref::scale(channel_scaled, {}, ref::spatial_map(channel_scaled, reference_spatial(cbam, "spatial.", 7)));
+        const auto r = support::reference_spatial(cbam, "spatial.", 7);
+        const auto expected = ref::scale(channel_scaled, {}, ref::spatial_map(channel_scaled, r));
         check_on_pools<TestType>(cbam, x, expected);
     }
 }

@@ -147,15 +147,8 @@ TEMPLATE_TEST_CASE("denormal inputs give the reference's result", "[numerics]", 
     const double tiny = double(std::numeric_limits<S>::denorm_min()) * 64;
     ref::Tensor4d x = ref::random_tensor(1, 4, 4, 4, rng).unaryExpr([tiny](double v) { return double(S(v * tiny)); });
     REQUIRE(std::fpclassify(S(x(0, 0, 0, 0))) == FP_SUBNORMAL);
-    ref::Mlp m;
-    m.c = 4, m.r = 2;
-    for (auto v : cbam.parameter("channel.fc1.weight")) m.w1.push_back(double(v));
-    for (auto v : cbam.parameter("channel.fc1.bias")) m.b1.push_back(double(v));
-    for (auto v : cbam.parameter("channel.fc2.weight")) m.w2.push_back(double(v));
-    for (auto v : cbam.parameter("channel.fc2.bias")) m.b2.push_back(double(v));
-    ref::Spatial r;
-    r.k = 3;
-    for (auto v : cbam.parameter("spatial.conv.weight")) r.weight.push_back(double(v));
+    const ref::Mlp m = support::reference_mlp(cbam, "channel.", 4, 2);
+    const ref::Spatial r = support::reference_spatial(cbam, "spatial.", 3);
     const auto channel_scaled = ref::scale(x, ref::channel_weights(x, m, true), {});
     const auto expected = ref::scale(channel_scaled, {}, ref::spatial_map(channel_scaled, r));
     const auto y = support::from_layout<TestType>(cbam.forward(support::in_layout<TestType>(x)));

@@ -143,11 +143,7 @@ TEMPLATE_TEST_CASE("SEBlock computes with the parameters reset_parameters draws"
     std::mt19937_64 rng(5);
     se.reset_parameters(rng);
     REQUIRE(se.parameter("fc2.weight") != first_fc2);
-    ref::Mlp m;
-    m.c = 40, m.r = 6;
-    for (const auto& [name, values] : {std::pair("fc1.weight", &m.w1), std::pair("fc1.bias", &m.b1),
-                                       std::pair("fc2.weight", &m.w2), std::pair("fc2.bias", &m.b2)})
-        for (const S v : se.parameter(name)) values->push_back(double(v));
+    const ref::Mlp m = support::reference_mlp(se, "", 40, 6);
     ref::Tensor4d x = ref::random_tensor(2, 40, 3, 5, rng);
     x = x.unaryExpr([](double v) { return double(S(v)); });
     const auto expected = ref::scale(x, ref::channel_weights(x, m, false), {});
