@@ -71,12 +71,19 @@ void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>
     parallel_for(pool, s.n, [&](Index begin, Index end) {
         for (Index n = begin; n < end; ++n) {
             const Index at = n * s.c;
+            const S* pooled[2] = {tape.pooled.data() + at, with_max ? tape.pooled.data() + batch_c + at : nullptr};
+            S* pre[2] = {tape.pre.data() + n * r, with_max ? tape.pre.data() + batch_r + n * r : nullptr};
+            S* hidden[2] = {tape.hidden.data() + n * r, with_max ? tape.hidden.data() + batch_r + n * r : nullptr};
+            mlp.hidden_rows(pooled, hidden, tape.paths, 0, r, pre);
+            // fc2 maps the paths' summed hidden units once, as in inference (logit_rows).
+            const S* summed = hidden[0];
+            if (with_max) {
+                S* sum = tape.hidden_sum.data() + n * r;
+                for (Index i = 0; i < r; ++i) sum[i] = hidden[0][i] + hidden[1][i];
+                summed = sum;
+            }
             S* logits = tape.logits.data() + at;
-            excitation_train(mlp, tape.pooled.data() + at, tape.pre.data() + n * r, tape.hidden.data() + n * r, logits,
-                             false);
-            if (with_max)
-                excitation_train(mlp, tape.pooled.data() + batch_c + at, tape.pre.data() + batch_r + n * r,
-                                 tape.hidden.data() + batch_r + n * r, logits, true);
+            mlp.logit_rows(summed, tape.paths, logits, 0, s.c);
             apply_gate(gate, logits, s.c, tape.gates.data() + at);
         }
     });

@@ -1,6 +1,6 @@
 #pragma once
-// The excitation MLP (fc1, activation, fc2) as training needs it: a forward that keeps the
-// pre-activations, the backward of one pooled path, and the weight gradients over a batch.
+// The excitation MLP (fc1, activation, fc2) as training needs it: the backward of one pooled
+// path and the weight gradients over a batch (its forward is the inference one, Excitation).
 
 #include <Eigen/Core>
 
@@ -10,23 +10,6 @@
 #include "squeeze.hpp"
 
 namespace seattn::detail {
-
-/// logits (+)= fc2(act(fc1(pooled))) for one pooled vector; keeps fc1's output in `pre`
-/// and the activation in `hidden` (each `reduced` long).
-template <class S>
-void excitation_train(const Excitation<S>& mlp, const S* pooled, S* pre, S* hidden, S* logits, bool accumulate) {
-    using Vector = typename Excitation<S>::Vector;
-    Eigen::Map<const Vector> z(pooled, mlp.channels());
-    Eigen::Map<Vector> a(pre, mlp.reduced()), h(hidden, mlp.reduced()), e(logits, mlp.channels());
-    a.noalias() = mlp.fc1_weight * z;
-    a += mlp.fc1_bias;
-    for (Index i = 0; i < a.size(); ++i) h[i] = apply_activation(mlp.activation, a[i]);
-    if (accumulate)
-        e.noalias() += mlp.fc2_weight * h;
-    else
-        e.noalias() = mlp.fc2_weight * h;
-    e += mlp.fc2_bias;
-}
 
 /// Backward of one pooled path: from dL/dlogits (channels) to dL/dpre (reduced, kept for
 /// the weight gradients) and dL/dpooled (channels). `grad_hidden` is `reduced` of scratch.

@@ -18,6 +18,7 @@ struct ChannelTape {
     std::vector<Index> argmax;    // N x C: pixel index of each channel's max (paths == 2)
     std::vector<S> pre;           // paths x N x R: fc1(z) before the activation
     std::vector<S> hidden;        // paths x N x R: act(fc1(z))
+    std::vector<S> hidden_sum;    // N x R: the paths' hidden units summed (paths == 2)
     std::vector<S> logits;        // N x C: summed fc2 outputs before the gate
     std::vector<S> gates;         // N x C: channel weights
     std::vector<S> grad_logits;   // N x C
@@ -32,6 +33,7 @@ struct ChannelTape {
         argmax.resize(with_max ? s.n * s.c : 0);
         pre.resize(paths * s.n * r);
         hidden.resize(paths * s.n * r);
+        hidden_sum.resize(with_max ? s.n * r : 0);
         logits.resize(s.n * s.c);
         gates.resize(s.n * s.c);
         grad_logits.resize(s.n * s.c);

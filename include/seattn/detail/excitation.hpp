@@ -54,8 +54,10 @@ struct Excitation {
     /// (one or two pooled vectors, e.g. CBAM's mean and max): a slice of fc1's rows, so that
     /// threads can share one sample's excitation. A block of rows serves every path before
     /// the next is read: fc1 can outweigh the activations (2 MiB at 2048 channels), and is
-    /// then read from memory once, not once per path.
-    void hidden_rows(const S* const* pooled, S* const* hidden, Index paths, Index begin, Index end) const {
+    /// then read from memory once, not once per path. Training passes `pre` (as `hidden`) to
+    /// keep fc1's outputs before the activation, which its backward needs.
+    void hidden_rows(const S* const* pooled, S* const* hidden, Index paths, Index begin, Index end,
+                     S* const* pre = nullptr) const {
         const Index block = paths == 1 ? std::max(Index(1), end - begin) : rows_per_block;
         for (Index row = begin; row < end; row += block) {
             const Index rows = std::min(block, end - row);
@@ -63,6 +65,7 @@ struct Excitation {
                 Eigen::Map<Vector> h(hidden[p] + row, rows);
                 h.noalias() = fc1_weight.middleRows(row, rows) * Eigen::Map<const Vector>(pooled[p], channels());
                 h += fc1_bias.segment(row, rows);
+                if (pre) Eigen::Map<Vector>(pre[p] + row, rows) = h;
                 for (Index i = 0; i < rows; ++i) h[i] = apply_activation(activation, h[i]);
             }
         }
