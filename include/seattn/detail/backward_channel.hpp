@@ -14,28 +14,26 @@
 #include "backward_tape.hpp"
 #include "parallel.hpp"
 #include "squeeze.hpp"
+#include "store.hpp"
 
 namespace seattn::detail {
 
 /// y = x * channel_weights[c] * spatial_map[p] over `rows` rows of `length` values of one
-/// sample (either factor may be null), multiplied in that order as the forward does; y may
-/// be x. Rows are channels in NCHW and pixels in NHWC, so one factor is per row and the
-/// other per value, and which is which decides the order of the two products.
+/// sample (either factor may be null, not both); y may be x. Rows are channels in NCHW and
+/// pixels in NHWC. The forward's own scaling (store.hpp), so that the same gates give the
+/// same bits.
 template <class Layout, class S>
 void scale_sample(const S* x, Index rows, Index length, const S* channel_weights, const S* spatial_map, S* y) {
-    constexpr bool nchw = std::is_same<Layout, NCHW>::value;
-    const S* per_row = nchw ? channel_weights : spatial_map;
-    const S* per_value = nchw ? spatial_map : channel_weights;
-    for (Index r = 0; r < rows; ++r) {
-        ConstArrayMap<S> in(x + r * length, length);
-        ArrayMap<S> out(y + r * length, length);
-        const S row_factor = per_row ? per_row[r] : S(1);
-        if (!per_value)
-            out = in * row_factor;
-        else if constexpr (nchw)
-            out = (in * row_factor) * ConstArrayMap<S>(per_value, length);
-        else
-            out = (in * ConstArrayMap<S>(per_value, length)) * row_factor;
+    if constexpr (std::is_same<Layout, NHWC>::value) {
+        store_scaled_pixels(x, channel_weights, spatial_map, length, rows, y, false);
+    } else {
+        for (Index r = 0; r < rows; ++r) {
+            const S weight = channel_weights ? channel_weights[r] : S(1);
+            if (spatial_map)
+                store_scaled(x + r * length, spatial_map, weight, y + r * length, length, false);
+            else
+                store_scaled(x + r * length, weight, y + r * length, length, false);
+        }
     }
 }
 
