@@ -54,8 +54,8 @@ struct Excitation {
     /// (one or two pooled vectors, e.g. CBAM's mean and max): a slice of fc1's rows, so that
     /// threads can share one sample's excitation. A block of rows serves every path before
     /// the next is read: fc1 can outweigh the activations (2 MiB at 2048 channels), and is
-    /// then read from memory once, not once per path. Training passes `pre` (as `hidden`) to
-    /// keep fc1's outputs before the activation, which its backward needs.
+    /// then read from memory once, not once per path. `pre`, when given (a vector per path,
+    /// as `hidden`), keeps fc1's outputs before the activation, which training's backward needs.
     void hidden_rows(const S* const* pooled, S* const* hidden, Index paths, Index begin, Index end,
                      S* const* pre = nullptr) const {
         const Index block = paths == 1 ? std::max(Index(1), end - begin) : rows_per_block;
