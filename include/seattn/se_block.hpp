@@ -232,8 +232,7 @@ private:
         Scalar* hidden[2] = {ws.hidden_.data() + n * reduced(),
                              paths == 2 ? ws.hidden_.data() + (s.n + n) * reduced() : nullptr};
         mlp_.hidden_rows(pooled, hidden, paths, begin, end);
-        if (paths == 2)
-            for (Index i = begin; i < end; ++i) hidden[1][i] += hidden[0][i];
+        if (paths == 2) detail::Excitation<Scalar>::sum_paths(hidden, hidden[1], begin, end);
     }
 
     /// Logits and gated weights of channels [begin, end) of sample n, summed over the paths.

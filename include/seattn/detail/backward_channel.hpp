@@ -14,27 +14,20 @@
 #include "backward_tape.hpp"
 #include "parallel.hpp"
 #include "squeeze.hpp"
-#include "store.hpp"
+#include "scale.hpp"
 
 namespace seattn::detail {
 
 /// y = x * channel_weights[c] * spatial_map[p] over `rows` rows of `length` values of one
 /// sample (either factor may be null, not both); y may be x. Rows are channels in NCHW and
-/// pixels in NHWC. The forward's own scaling (store.hpp), so that the same gates give the
-/// same bits.
+/// pixels in NHWC. The forward's own scaling (scale_planes, store_scaled_pixels), so that
+/// the same gates give the same bits.
 template <class Layout, class S>
 void scale_sample(const S* x, Index rows, Index length, const S* channel_weights, const S* spatial_map, S* y) {
-    if constexpr (std::is_same<Layout, NHWC>::value) {
+    if constexpr (std::is_same<Layout, NHWC>::value)
         store_scaled_pixels(x, channel_weights, spatial_map, length, rows, y, false);
-    } else {
-        for (Index r = 0; r < rows; ++r) {
-            const S weight = channel_weights ? channel_weights[r] : S(1);
-            if (spatial_map)
-                store_scaled(x + r * length, spatial_map, weight, y + r * length, length, false);
-            else
-                store_scaled(x + r * length, weight, y + r * length, length, false);
-        }
-    }
+    else
+        scale_planes(x, length, 0, rows, 0, length, channel_weights, spatial_map, y, false);
 }
 
 /// y = x * channel_weights[n, c] * spatial_map[n, p] (either factor may be null) over a
@@ -77,7 +70,7 @@ void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>
             const S* summed = hidden[0];
             if (with_max) {
                 S* sum = tape.hidden_sum.data() + n * r;
-                for (Index i = 0; i < r; ++i) sum[i] = hidden[0][i] + hidden[1][i];
+                Excitation<S>::sum_paths(hidden, sum, 0, r);
                 summed = sum;
             }
             S* logits = tape.logits.data() + at;

@@ -71,6 +71,12 @@ struct Excitation {
         }
     }
 
+    /// sum[i] = hidden[0][i] + hidden[1][i] for i in [begin, end): the two paths' hidden units
+    /// as logit_rows maps them (sum may be hidden[1]).
+    static void sum_paths(const S* const* hidden, S* sum, Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) sum[i] = hidden[0][i] + hidden[1][i];
+    }
+
     /// Rebuilds fc2_packed and fc2_bias_packed from fc2_weight and fc2_bias; whoever changes
     /// those calls it.
     void pack_fc2() {

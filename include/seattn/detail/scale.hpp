@@ -33,7 +33,7 @@ void scale_piece(const S* x, Index channels, Index pixels, Index piece, Index pi
     if (streaming) stream_fence();
 }
 
-/// y = x * channel_weights[c] * map[p] (channel_weights may be null: 1) over the pixels
+/// y = x * channel_weights[c] * map[p] (either may be null: 1, not both) over the pixels
 /// [at, at + count) of the planes of channels [channel_begin, channel_end) of one NCHW sample
 /// of `pixels` per plane; `map` starts at `at`. The planes the channel pooling read last
 /// first (tail_first), each run in memory order.
@@ -41,9 +41,13 @@ template <class S>
 void scale_planes(const S* x, Index pixels, Index channel_begin, Index channel_end, Index at, Index count,
                   const S* channel_weights, const S* map, S* y, bool streaming) {
     tail_first(channel_begin, channel_end, count * Index(sizeof(S)), [&](Index first, Index last) {
-        for (Index c = first; c < last; ++c)
-            store_scaled(x + c * pixels + at, map, channel_weights ? channel_weights[c] : S(1), y + c * pixels + at,
-                         count, streaming);
+        for (Index c = first; c < last; ++c) {
+            const S weight = channel_weights ? channel_weights[c] : S(1);
+            if (map)
+                store_scaled(x + c * pixels + at, map, weight, y + c * pixels + at, count, streaming);
+            else
+                store_scaled(x + c * pixels + at, weight, y + c * pixels + at, count, streaming);
+        }
     });
     if (streaming) stream_fence();
 }
