@@ -93,9 +93,9 @@ double worst_deviation(const std::vector<S>& actual, const std::vector<double>& 
     return worst;
 }
 
-/// Backward pass: from the case's grad_y, grad_x and every parameter gradient against
-/// PyTorch's, each parameter's under grad.<its state-dict key>; every grad.<key> the case
-/// has must be one of the block's gradients.
+/// Backward pass: forward_train's y against PyTorch's y, then from the case's grad_y, grad_x
+/// and every parameter gradient against PyTorch's, each parameter's under grad.<its
+/// state-dict key>; every grad.<key> the case has must be one of the block's gradients.
 template <class S, class L>
 double check_backward(const GoldenCase& c, const seattn::io::LoadedBlock<S, L>& loaded) {
     const T4<S> x = case_tensor<S, L>(c, "x"), grad_y = case_tensor<S, L>(c, "grad_y");
@@ -103,6 +103,9 @@ double check_backward(const GoldenCase& c, const seattn::io::LoadedBlock<S, L>& 
     seattn::Gradients<S> grads;
     T4<S> y(x.dimensions()), grad_x(x.dimensions());
     loaded.block.forward_train(x, y, ws);
+    T4<double> y_nchw = y.template cast<double>();
+    if (std::is_same<L, seattn::NHWC>::value) y_nchw = support::to_nchw(y_nchw);
+    CHECK(worst_deviation(y_nchw, c.file.tensor<double, 4>("y")) <= golden_tolerance<S>());
     loaded.block.backward(grad_y, grad_x, grads, ws);
 
     T4<double> grad_x_nchw = grad_x.template cast<double>();
