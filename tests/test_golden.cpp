@@ -68,6 +68,17 @@ T4<S> case_tensor(const GoldenCase& c, const std::string& name) {
     return nchw;
 }
 
+/// Largest deviation of `actual` (S, layout L) from the case's tensor `name` (NCHW, as
+/// case_tensor reads it).
+template <class L, class S>
+double case_deviation(const T4<S>& actual, const GoldenCase& c, const std::string& name) {
+    T4<double> nchw = actual.template cast<double>();
+    if (std::is_same<L, seattn::NHWC>::value) nchw = support::to_nchw(nchw);
+    const T4<double> expected = c.file.tensor<double, 4>(name);
+    REQUIRE(nchw.dimensions() == expected.dimensions());
+    return worst_deviation(nchw, expected);
+}
+
 /// Result of one case in one (scalar, layout) variant.
 struct VariantResult {
     std::string variant;
@@ -103,14 +114,10 @@ double check_backward(const GoldenCase& c, const seattn::io::LoadedBlock<S, L>& 
     seattn::Gradients<S> grads;
     T4<S> y(x.dimensions()), grad_x(x.dimensions());
     loaded.block.forward_train(x, y, ws);
-    T4<double> y_nchw = y.template cast<double>();
-    if (std::is_same<L, seattn::NHWC>::value) y_nchw = support::to_nchw(y_nchw);
-    CHECK(worst_deviation(y_nchw, c.file.tensor<double, 4>("y")) <= golden_tolerance<S>());
+    CHECK(case_deviation<L>(y, c, "y") <= golden_tolerance<S>());
     loaded.block.backward(grad_y, grad_x, grads, ws);
 
-    T4<double> grad_x_nchw = grad_x.template cast<double>();
-    if (std::is_same<L, seattn::NHWC>::value) grad_x_nchw = support::to_nchw(grad_x_nchw);
-    double worst = worst_deviation(grad_x_nchw, c.file.tensor<double, 4>("grad_x"));
+    double worst = case_deviation<L>(grad_x, c, "grad_x");
     CHECK(worst <= golden_gradient_tolerance<S>());
 
     std::vector<std::string> expected_keys;
@@ -137,12 +144,7 @@ double check_backward(const GoldenCase& c, const seattn::io::LoadedBlock<S, L>& 
 template <class S, class L>
 double check_forward(const GoldenCase& c, const seattn::AnyBlock<S, L>& block) {
     const T4<S> x = case_tensor<S, L>(c, "x");
-    const T4<S> y = block.forward(x);
-    T4<double> y_nchw = y.template cast<double>();
-    if (std::is_same<L, seattn::NHWC>::value) y_nchw = support::to_nchw(y_nchw);
-    const T4<double> expected = c.file.tensor<double, 4>("y");
-    REQUIRE(y_nchw.dimensions() == expected.dimensions());
-    const double worst = worst_deviation(y_nchw, expected);
+    const double worst = case_deviation<L>(block.forward(x), c, "y");
     CHECK(worst <= golden_tolerance<S>());
     return worst;
 }
