@@ -27,11 +27,12 @@ struct Size {
 // the conv computes at once (detail::rows_per_finish): the first in double only, whatever
 // the packet size, the second in both. The last size is a single sample cut into as many
 // NHWC row bands and NCHW channel groups as there are threads on every pool, with fewer
-// hidden units than pieces. Single samples of 1, 3 and 8 channels have fewer channels than
+// hidden units than pieces; its bands are tall enough to pool their halo rows on pools of 1
+// and 3 threads (2 and 4 bands, so with bands between two others) and not on 7. Single samples of 1, 3 and 8 channels have fewer channels than
 // the largest pools have threads, and so fewer NCHW groups.
 const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},    {2, 37, 13, 7},
                           {1, 20, 1, 11}, {5, 9, 4, 4},    {2, 64, 9, 9},    {3, 24, 3, 5},
-                          {1, 8, 13, 11}, {1, 1280, 9, 4}, {1, 512, 9, 33}, {1, 10, 64, 130}};
+                          {1, 8, 13, 11}, {1, 1280, 9, 4}, {1, 512, 9, 33}, {1, 10, 100, 130}};
 const int pool_sizes[] = {0, 1, 3, 7};
 
 seattn::SEConfig se_config(int c, bool with_max) {
@@ -114,6 +115,9 @@ TEST_CASE("single samples are cut into NHWC row bands and NCHW channel groups on
         CHECK(seattn::detail::spatial_bands<float>(&pool, shape(wide), seattn::NCHW{}) == 1);
         CHECK(seattn::detail::channel_groups<float>(&pool, shape(wide), seattn::NCHW{}) == threads + 1);
         CHECK(seattn::detail::channel_groups<double>(&pool, shape(wide), seattn::NHWC{}) == 1);
+        const seattn::Index pad = spatial_config().kernel / 2;
+        CHECK(seattn::detail::band_pools_halo<float>(shape(wide), threads + 1, pad, seattn::NHWC{}) == (threads < 7));
+        CHECK_FALSE(seattn::detail::band_pools_halo<float>(shape(wide), threads + 1, pad, seattn::NCHW{}));
         for (const Size& size : odd_sizes)
             if (size.n == 1 && size.c <= threads) {
                 INFO(size.c << " channels");
@@ -160,7 +164,7 @@ TEST_CASE("the sizes with long NHWC rows finish fewer rows at once than the conv
 }
 
 TEST_CASE("the largest odd sizes walk their samples in the cached orders", "[kernels]") {
-    // On one thread a sample is one squeeze piece: 1x512x9x33 in float and 1x10x64x130 in
+    // On one thread a sample is one squeeze piece: 1x512x9x33 in float and 1x10x100x130 in
     // double are larger than detail::cached_tail_bytes in both layouts, so the kernel tests
     // check the split walks (the squeezes' tail first and head last, the spatial pass's
     // NCHW scaling's tail first) against the reference; a piece no larger is walked in
@@ -416,8 +420,8 @@ TEMPLATE_TEST_CASE("outputs do not depend on where x and y lie in memory", "[ker
     std::mt19937_64 rng(14);
     // Odd sizes, so that planes and pixels start off the packet alignment: a batch, and two
     // single samples, which a pool cuts into pieces and of which 1x512x9x33 in float and
-    // 1x10x64x130 in double are walked in the squeeze's cached order.
-    const Size sizes[] = {{2, 37, 13, 7}, {1, 512, 9, 33}, {1, 10, 64, 130}};
+    // 1x10x100x130 in double are walked in the squeeze's cached order.
+    const Size sizes[] = {{2, 37, 13, 7}, {1, 512, 9, 33}, {1, 10, 100, 130}};
     for (const Size& size : sizes) {
         INFO("N=" << size.n << " C=" << size.c << " H=" << size.h << " W=" << size.w);
         const ThreeBlocks<S, L> blocks(size.c, 21);

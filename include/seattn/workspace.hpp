@@ -74,11 +74,14 @@ private:
         this->has_channel_ = true;
     }
 
-    void prepare_spatial(const detail::Shape& s, Index padded_maps_size, Index group_maps_size) {
+    void prepare_spatial(const detail::Shape& s, Index padded_maps_size, Index group_maps_size,
+                         Index halo_maps_size) {
         this->shape_ = s;
         padded_maps_.resize(padded_maps_size);
         group_sums_.resize(group_maps_size);
         group_maxes_.resize(group_maps_size);
+        halo_mean_.resize(halo_maps_size);
+        halo_max_.resize(halo_maps_size);
         map_mean_.resize(s.n * s.pixels());
         map_max_.resize(s.n * s.pixels());
         spatial_logits_.resize(s.n * s.pixels());
@@ -98,10 +101,13 @@ private:
     // detail::thread_buffer_stride apart) that threads squeeze on their own.
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
-    // Spatial attention, N x H x W, the convolution's zero-padded input maps, and the sums
-    // and maxes of each group of channels when the pass cuts samples into groups
-    // (N x groups maps, detail::thread_buffer_stride apart).
-    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_, group_sums_, group_maxes_;
+    // Spatial attention, N x H x W, the convolution's zero-padded input maps (one per sample,
+    // or per band when bands pool their halo rows), the sums and maxes of each group of
+    // channels when the pass cuts samples into groups, and the means and maxes of each band's
+    // halo rows when bands pool them (N x groups or N x bands maps, detail::thread_buffer_stride
+    // apart).
+    std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_, group_sums_, group_maxes_,
+        halo_mean_, halo_max_;
 };
 
 }  // namespace seattn
