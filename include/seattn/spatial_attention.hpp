@@ -131,10 +131,13 @@ private:
         const detail::PaddedMaps<Scalar> padding(2, s.h, s.w, config_.kernel);
         // In place, a band would pool halo rows its neighbour may already have scaled.
         const bool halo = y != x && detail::band_pools_halo<Scalar>(s, bands, config_.kernel / 2, Layout{});
-        const Index band_padded_stride = detail::thread_buffer_stride<Scalar>(padding.size());
+        // Bands that pool their halo rows and channel groups each pad their own conv input.
+        const bool tasks_pad = halo || groups > 1;
+        const Index tasks = s.n * std::max(bands, groups);
+        const Index task_padded_stride = detail::thread_buffer_stride<Scalar>(padding.size());
         const Index map_stride = detail::thread_buffer_stride<Scalar>(s.pixels());
-        ws.prepare_spatial(s, halo ? s.n * bands * band_padded_stride : s.n * padding.size(),
-                           groups > 1 ? s.n * groups * map_stride : 0, halo ? s.n * bands * map_stride : 0);
+        ws.prepare_spatial(s, tasks_pad ? tasks * task_padded_stride : s.n * padding.size(),
+                           groups > 1 ? tasks * map_stride : 0, tasks_pad ? tasks * map_stride : 0);
         detail::SpatialPass<Scalar> pass;
         pass.x = x;
         pass.y = y;
@@ -152,10 +155,10 @@ private:
         pass.padded = ws.padded_maps_.data();
         pass.bands = bands;
         pass.halo = halo;
-        pass.band_padded_stride = band_padded_stride;
+        pass.channel_groups = groups;
+        pass.task_padded_stride = task_padded_stride;
         pass.halo_mean = ws.halo_mean_.data();
         pass.halo_max = ws.halo_max_.data();
-        pass.channel_groups = groups;
         pass.group_sums = ws.group_sums_.data();
         pass.group_maxes = ws.group_maxes_.data();
         pass.map_stride = map_stride;

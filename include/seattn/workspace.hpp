@@ -102,9 +102,9 @@ private:
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
         channel_weights_;
     // Spatial attention, N x H x W, the convolution's zero-padded input maps (one per sample,
-    // or per band when bands pool their halo rows), the sums and maxes of each group of
-    // channels when the pass cuts samples into groups, and the means and maxes of each band's
-    // halo rows when bands pool them (N x groups or N x bands maps, detail::thread_buffer_stride
+    // or per task where tasks pad their own), the sums and maxes of each group of channels
+    // when the pass cuts samples into groups, and the means and maxes of each task's halo
+    // rows where tasks pad their own (N x groups or N x bands maps, detail::thread_buffer_stride
     // apart).
     std::vector<Scalar> map_mean_, map_max_, spatial_logits_, spatial_map_, padded_maps_, group_sums_, group_maxes_,
         halo_mean_, halo_max_;
