@@ -22,14 +22,15 @@ struct Size {
 
 // 64, 24 and 8 channels are whole packets of float and double, few enough for the NHWC
 // squeeze to keep their sums (and, for 24 and 8 floats and 8 doubles, maxes) in registers
-// (detail::register_packets), over blocks of pixels with tails of 1-3. The two sizes before
-// the last have NHWC rows long enough that the spatial pass finishes fewer rows at once than
-// the conv computes at once (detail::rows_per_finish): the first in double only, whatever
-// the packet size, the second in both. The last size is a single sample cut into as many
-// NHWC row bands and NCHW channel groups as there are threads on every pool, with fewer
-// hidden units than pieces; its bands are tall enough to pool their halo rows on pools of 1
-// and 3 threads (2 and 4 bands, so with bands between two others) and not on 7. Single samples of 1, 3 and 8 channels have fewer channels than
-// the largest pools have threads, and so fewer NCHW groups.
+// (detail::register_packets), over blocks of pixels with tails of 1-3. The two sizes
+// before the last have NHWC rows long enough that the spatial pass finishes fewer rows at
+// once than the conv computes at once (detail::rows_per_finish): the first in double
+// only, whatever the packet size, the second in both. The last size is a single sample
+// cut into as many NHWC row bands and NCHW channel groups as there are threads on every
+// pool, with fewer hidden units than pieces; its bands are tall enough to pool their halo
+// rows on pools of 1 and 3 threads (2 and 4 bands, so with bands between two others) and
+// not on 7. Single samples of 1, 3 and 8 channels have fewer channels than the largest
+// pools have threads, and so fewer NCHW groups.
 const Size odd_sizes[] = {{1, 1, 1, 1},   {1, 3, 2, 3},    {3, 13, 5, 9},    {2, 37, 13, 7},
                           {1, 20, 1, 11}, {5, 9, 4, 4},    {2, 64, 9, 9},    {3, 24, 3, 5},
                           {1, 8, 13, 11}, {1, 1280, 9, 4}, {1, 512, 9, 33}, {1, 10, 100, 130}};
