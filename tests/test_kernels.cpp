@@ -127,8 +127,9 @@ TEST_CASE("single samples are cut into NHWC row bands and NCHW channel groups on
     }
 }
 
-TEST_CASE("single samples share large MLPs between their pieces and run small ones whole", "[kernels]") {
-    // The SE and CBAM tests on pools then take both ways of computing a cut sample's weights.
+TEST_CASE("single NHWC samples share large MLPs between their pieces and run small ones whole", "[kernels]") {
+    // The NHWC SE and CBAM tests on pools then take both ways of computing a cut sample's
+    // weights; NCHW pieces always share the MLP.
     const auto shared = [](const Size& size, auto scalar) {
         seattn::detail::Excitation<decltype(scalar)> mlp;
         const seattn::Index reduced = se_config(size.c, false).reduced;

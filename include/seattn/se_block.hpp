@@ -3,10 +3,13 @@
 /// Squeeze-and-Excitation (Hu et al., CVPR 2018): y = x * gate(fc2(act(fc1(mean_hw(x))))),
 /// one weight per channel. With SqueezePool::avg_max it is CBAM's channel attention.
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -128,14 +131,16 @@ private:
             return;
         }
         // The scaling's tasks are the squeeze's pieces, so each thread rescales what it read.
+        // An NCHW piece that shares the MLP computes the weights of the very channels it
+        // scales, and scales them in the same task, with no wait for the other pieces.
         Index tasks[max_excite_phases + 1];
         const int excite_phases = excite_phase_tasks(s, pieces, tasks);
+        const bool scale_with_weights = std::is_same_v<Layout, NCHW> && shares_mlp(pieces);
+        const int phases = scale_with_weights ? excite_phases : excite_phases + 1;
         tasks[excite_phases] = s.n * pieces;
-        detail::parallel_phases(ws.pool_, tasks, excite_phases + 1, [&](int phase, Index task) {
-            if (phase < excite_phases)
-                excite_phase(x, s, pieces, phase, task, ws);
-            else
-                scale(task);
+        detail::parallel_phases(ws.pool_, tasks, phases, [&](int phase, Index task) {
+            if (phase < excite_phases) excite_phase(x, s, pieces, phase, task, ws);
+            if (phase == phases - 1) scale(task);
         });
     }
 
@@ -156,42 +161,47 @@ private:
         return pieces;
     }
 
+    /// Whether the `pieces` pieces of a sample share its MLP: each computes the share of
+    /// fc1's products of a slice of the channels, then the weights of those channels. NCHW
+    /// pieces are slices of the channels already, and always do: their shares add no phase,
+    /// and SE then scales each piece in the task that computed its weights. NHWC pieces are
+    /// slices of the pixels, and need a phase for the squeeze of each slice of the channels
+    /// first, which only large weights repay (Excitation::shared_by). Small NHWC MLPs run in
+    /// one task per sample.
+    bool shares_mlp(Index pieces) const {
+        return pieces > 1 && (std::is_same_v<Layout, NCHW> || mlp_.shared_by(pieces));
+    }
+
     /// Most phases of the channel weights (excite_phase_tasks).
-    static constexpr int max_excite_phases = 4;
+    static constexpr int max_excite_phases = 3;
 
     /// Fills tasks with the task counts of the phases of the channel weights of a batch whose
-    /// samples are cut into pieces, and returns how many phases: the squeeze of every piece,
-    /// then either the rest of each sample in one task, or, where the pieces share the MLP
-    /// (Excitation::shared_by), the means (and maxes) of every sample, then its hidden units
-    /// and its channel weights, each cut into the pieces.
+    /// samples are cut into pieces, and returns how many phases: the squeeze of every piece
+    /// (with its share of fc1 in NCHW), then either the rest of each sample in one task, or,
+    /// where the pieces share the MLP, the weights of each piece's channels, after (NHWC) the
+    /// squeeze and the share of fc1 of each piece's channels.
     int excite_phase_tasks(const detail::Shape& s, Index pieces, Index* tasks) const {
         tasks[0] = s.n * pieces;
-        tasks[1] = s.n;
-        if (!mlp_.shared_by(pieces)) return 2;
-        tasks[2] = tasks[3] = s.n * pieces;
-        return max_excite_phases;
+        if (!shares_mlp(pieces)) {
+            tasks[1] = s.n;
+            return 2;
+        }
+        const int phases = std::is_same_v<Layout, NCHW> ? 2 : 3;
+        std::fill(tasks + 1, tasks + phases, s.n * pieces);
+        return phases;
     }
 
     /// Task `task` of excite phase `phase`.
     void excite_phase(const Scalar* x, const detail::Shape& s, Index pieces, int phase, Index task,
                       Workspace<Scalar>& ws) const {
-        const Index n = task / pieces, piece = task % pieces;
-        const auto piece_of = [&](Index length) {
-            return std::pair(detail::piece_begin(length, piece, pieces), detail::piece_begin(length, piece + 1, pieces));
-        };
-        if (phase == 0) {
-            squeeze_piece(x, s, task, pieces, ws);
-        } else if (!mlp_.shared_by(pieces)) {
-            excite_sample(s, task, pieces, ws);
-        } else if (phase == 1) {
-            finish_sample_squeeze(s, task, pieces, ws);
-        } else if (phase == 2) {
-            const auto [begin, end] = piece_of(reduced());
-            excite_hidden(s, n, begin, end, ws);
-        } else {
-            const auto [begin, end] = piece_of(s.c);
-            excite_channels(s, n, begin, end, ws);
+        if (phase == 0) squeeze_piece(x, s, task, pieces, ws);
+        if (!shares_mlp(pieces)) {
+            if (phase == 1) excite_sample(s, task, pieces, ws);
+            return;
         }
+        const int last = std::is_same_v<Layout, NCHW> ? 1 : 2;
+        if (phase == last - 1) share_fc1(s, task, pieces, ws);
+        if (phase == last) excite_piece(s, task, pieces, ws);
     }
 
     /// Squeeze of piece task % pieces of sample task / pieces into ws.
@@ -207,39 +217,87 @@ private:
 
     /// Channel weights of sample n from its squeezed pieces.
     void excite_sample(const detail::Shape& s, Index n, Index pieces, Workspace<Scalar>& ws) const {
-        finish_sample_squeeze(s, n, pieces, ws);
-        excite_hidden(s, n, 0, reduced(), ws);
-        excite_channels(s, n, 0, s.c, ws);
+        finish_sample_squeeze(s, n, pieces, 0, s.c, ws);
+        Scalar* hidden[2];
+        public_hidden(s, n, ws, hidden);
+        mlp_.hidden_units(pooled(s, n, ws).data(), hidden, pooled_paths(ws));
+        excite_channels(s, n, hidden, 0, s.c, ws);
     }
 
-    /// Means (and maxes) of sample n from its squeezed pieces.
-    void finish_sample_squeeze(const detail::Shape& s, Index n, Index pieces, Workspace<Scalar>& ws) const {
-        const Index at = n * s.c, stride = detail::thread_buffer_stride<Scalar>(s.c), pieces_at = n * pieces * stride;
+    /// Means (and maxes) of channels [begin, end) of sample n from its squeezed pieces.
+    void finish_sample_squeeze(const detail::Shape& s, Index n, Index pieces, Index begin, Index end,
+                               Workspace<Scalar>& ws) const {
+        const Index at = n * s.c + begin, stride = detail::thread_buffer_stride<Scalar>(s.c),
+                    pieces_at = n * pieces * stride + begin;
         Scalar* max = ws.pooled_max_.empty() ? nullptr : ws.pooled_max_.data() + at;
-        detail::finish_squeeze(s.c, s.pixels(), pieces, Layout{}, ws.pooled_mean_.data() + at, max,
+        detail::finish_squeeze(end - begin, s.pixels(), pieces, Layout{}, ws.pooled_mean_.data() + at, max,
                                ws.piece_sum_.data() + pieces_at, max ? ws.piece_max_.data() + pieces_at : nullptr,
                                stride);
+    }
+
+    /// Channels [begin, end) of piece task % pieces of its sample's `pieces`.
+    static std::pair<Index, Index> piece_channels(const detail::Shape& s, Index task, Index pieces) {
+        const Index piece = task % pieces;
+        return {detail::piece_begin(s.c, piece, pieces), detail::piece_begin(s.c, piece + 1, pieces)};
+    }
+
+    /// Piece task % pieces of sample n = task / pieces: the means (and maxes) of its channels
+    /// (NHWC: from the squeezed pieces), and their share of fc1's products.
+    void share_fc1(const detail::Shape& s, Index task, Index pieces, Workspace<Scalar>& ws) const {
+        const Index n = task / pieces, r = reduced();
+        const auto [begin, end] = piece_channels(s, task, pieces);
+        finish_sample_squeeze(s, n, pieces, begin, end, ws);
+        Scalar* share = ws.fc1_shares_.data() + task * hidden_stride(ws);
+        Scalar* shares[2] = {share, share + r};
+        mlp_.fc1_share(pooled(s, n, ws).data(), shares, pooled_paths(ws), begin, end);
+    }
+
+    /// Weights of the channels of piece task % pieces of sample task / pieces from the
+    /// pieces' shares of fc1. Every piece computes the hidden units, the first into ws's.
+    void excite_piece(const detail::Shape& s, Index task, Index pieces, Workspace<Scalar>& ws) const {
+        const Index n = task / pieces, r = reduced(), stride = hidden_stride(ws);
+        Scalar* hidden[2];
+        if (task % pieces == 0) {
+            public_hidden(s, n, ws, hidden);
+        } else {
+            hidden[0] = ws.piece_hidden_.data() + task * stride;
+            hidden[1] = hidden[0] + r;
+        }
+        mlp_.hidden_from_shares(ws.fc1_shares_.data() + n * pieces * stride, pieces, stride, hidden,
+                                pooled_paths(ws));
+        const auto [begin, end] = piece_channels(s, task, pieces);
+        excite_channels(s, n, hidden, begin, end, ws);
     }
 
     /// Pooled vectors per sample the MLP maps: the mean, and the max when there is one (CBAM).
     static Index pooled_paths(const Workspace<Scalar>& ws) { return ws.pooled_max_.empty() ? 1 : 2; }
 
-    /// Hidden units [begin, end) of sample n's MLP, for the mean and (CBAM) the max path; with
-    /// a max path, its slot then holds the sum of both paths, which excite_channels needs.
-    void excite_hidden(const detail::Shape& s, Index n, Index begin, Index end, Workspace<Scalar>& ws) const {
-        const Index at = n * s.c, paths = pooled_paths(ws);
-        const Scalar* pooled[2] = {ws.pooled_mean_.data() + at, paths == 2 ? ws.pooled_max_.data() + at : nullptr};
-        Scalar* hidden[2] = {ws.hidden_.data() + n * reduced(),
-                             paths == 2 ? ws.hidden_.data() + (s.n + n) * reduced() : nullptr};
-        mlp_.hidden_rows(pooled, hidden, paths, begin, end);
-        if (paths == 2) detail::Excitation<Scalar>::sum_paths(hidden, hidden[1], begin, end);
+    /// Sample n's pooled vectors: the mean, and (CBAM) the max.
+    static std::array<const Scalar*, 2> pooled(const detail::Shape& s, Index n, const Workspace<Scalar>& ws) {
+        const Index at = n * s.c;
+        return {ws.pooled_mean_.data() + at, pooled_paths(ws) == 2 ? ws.pooled_max_.data() + at : nullptr};
     }
 
-    /// Logits and gated weights of channels [begin, end) of sample n, summed over the paths.
-    void excite_channels(const detail::Shape& s, Index n, Index begin, Index end, Workspace<Scalar>& ws) const {
+    /// Values from one piece's fc1 shares (and hidden units) to the next's in ws.
+    Index hidden_stride(const Workspace<Scalar>& ws) const {
+        return detail::thread_buffer_stride<Scalar>(pooled_paths(ws) * reduced());
+    }
+
+    /// Where sample n's hidden units go in ws, a vector per path.
+    void public_hidden(const detail::Shape& s, Index n, Workspace<Scalar>& ws, Scalar** hidden) const {
+        hidden[0] = ws.hidden_.data() + n * reduced();
+        hidden[1] = pooled_paths(ws) == 2 ? ws.hidden_.data() + (s.n + n) * reduced() : nullptr;
+    }
+
+    /// Logits and gated weights of channels [begin, end) of sample n from its hidden units
+    /// (a vector per path), summed over the paths; with a max path, its vector then holds
+    /// the sum of both, which fc2 maps once.
+    void excite_channels(const detail::Shape& s, Index n, Scalar* const* hidden, Index begin, Index end,
+                         Workspace<Scalar>& ws) const {
         const Index at = n * s.c, paths = pooled_paths(ws);
+        if (paths == 2) mlp_.sum_paths(hidden, hidden[1]);
         Scalar* logits = ws.channel_logits_.data() + at;
-        mlp_.logit_rows(ws.hidden_.data() + ((paths - 1) * s.n + n) * reduced(), paths, logits, begin, end);
+        mlp_.logit_rows(hidden[paths - 1], paths, logits, begin, end);
         detail::apply_gate(config_.gate, logits + begin, end - begin, ws.channel_weights_.data() + at + begin);
     }
 

@@ -69,6 +69,10 @@ private:
         piece_max_.resize(with_max ? piece_buffers : 0);
         squeeze_scratch_.resize(piece_buffers);
         hidden_.resize((with_max ? 2 : 1) * s.n * reduced);
+        const Index hidden_stride = detail::thread_buffer_stride<Scalar>((with_max ? 2 : 1) * reduced);
+        const Index hidden_buffers = pieces_per_sample > 1 ? s.n * pieces_per_sample * hidden_stride : 0;
+        fc1_shares_.resize(hidden_buffers);
+        piece_hidden_.resize(hidden_buffers);
         channel_logits_.resize(s.n * s.c);
         channel_weights_.resize(s.n * s.c);
         this->has_channel_ = true;
@@ -98,9 +102,12 @@ private:
     // Channel attention, N x C; hidden is N x reduced for the mean path, then, when there
     // is a max path, N x reduced for the sum of both paths' hidden units. The piece buffers
     // and the squeeze scratch hold C values per piece of a sample (N x pieces rows,
-    // detail::thread_buffer_stride apart) that threads squeeze on their own.
+    // detail::thread_buffer_stride apart) that threads squeeze on their own. Where the
+    // pieces share the MLP, the fc1 shares and the piece hidden units hold `reduced` values
+    // per path per piece (as many rows): each piece's share of fc1's products, and its own
+    // copy of the hidden units (the first piece writes hidden instead).
     std::vector<Scalar> pooled_mean_, pooled_max_, piece_sum_, piece_max_, squeeze_scratch_, hidden_, channel_logits_,
-        channel_weights_;
+        channel_weights_, fc1_shares_, piece_hidden_;
     // Spatial attention, N x H x W, the convolution's zero-padded input maps (one per sample,
     // or per task where tasks pad their own), the sums and maxes of each group of channels
     // when the pass cuts samples into groups, and the means and maxes of each task's halo

@@ -65,12 +65,12 @@ void channel_forward_train(Eigen::ThreadPoolInterface* pool, const Excitation<S>
             const S* pooled[2] = {tape.pooled.data() + at, with_max ? tape.pooled.data() + batch_c + at : nullptr};
             S* pre[2] = {tape.pre.data() + n * r, with_max ? tape.pre.data() + batch_r + n * r : nullptr};
             S* hidden[2] = {tape.hidden.data() + n * r, with_max ? tape.hidden.data() + batch_r + n * r : nullptr};
-            mlp.hidden_rows(pooled, hidden, tape.paths, 0, r, pre);
+            mlp.hidden_units(pooled, hidden, tape.paths, pre);
             // fc2 maps the paths' summed hidden units once, as in inference (logit_rows).
             const S* summed = hidden[0];
             if (with_max) {
                 S* sum = tape.hidden_sum.data() + n * r;
-                Excitation<S>::sum_paths(hidden, sum, 0, r);
+                mlp.sum_paths(hidden, sum);
                 summed = sum;
             }
             S* logits = tape.logits.data() + at;

@@ -29,52 +29,80 @@ struct Excitation {
     Index channels() const { return fc1_weight.cols(); }
     Index reduced() const { return fc1_weight.rows(); }
 
-    /// Bytes of weights from which the pieces of a sample share the MLP (shared_by). Each
-    /// phase's end costs every thread a wait and a read of what the others wrote, which
-    /// smaller weights do not repay: on 2 threads (AVX-512 machine, medians of 8 alternating
-    /// runs of seattn_bench), one task per sample made SE 1.04-1.06x and CBAM 1.06-1.09x as
-    /// fast on 1x64x56x56 (2 KiB of float weights) and 1.00-1.04x on 1x256x56x56 and
-    /// 1x512x28x28 (32 and 128 KiB), while sharing stayed 1.04-1.14x faster at 1024 channels
-    /// (512 KiB) and 1.1-1.5x at 2048 but for one run of 0.88x (microbenchmark, 3 alternating
-    /// runs).
+    /// Bytes of weights from which the NHWC pieces of a sample share the MLP (shared_by).
+    /// Sharing adds a phase (each piece first finishes the squeeze of its channels), whose
+    /// end costs every thread a wait and a read of what the others wrote, which smaller
+    /// weights do not repay: on 2 threads (AVX-512 machine, medians of 10 alternating runs
+    /// of seattn_bench), sharing at every size made SE and CBAM on 1x64x56x56, 1x256x56x56
+    /// and 1x512x28x28 (2 to 128 KiB of float weights) 0.94-1.00x as fast, while at 1024
+    /// channels (512 KiB) it made them 1.12x and 1.02x as fast as one task per sample, and at
+    /// 2048 (2 MiB) 1.42x and 1.27x.
     static constexpr Index shared_bytes = Index(256) << 10;
 
-    /// Whether `pieces` pieces of a sample share its MLP, a phase for the hidden units and one
-    /// for the logits, each cut into the pieces: where the weights outweigh the sample (2048
-    /// channels: 2 MiB against 392 KiB). Smaller MLPs run in one task per sample.
+    /// Whether `pieces` NHWC pieces of a sample share its MLP: where the weights outweigh
+    /// the sample (2048 channels: 2 MiB against 392 KiB). Smaller MLPs run in one task per
+    /// sample.
     bool shared_by(Index pieces) const {
         return pieces > 1 && (fc1_weight.size() + fc2_weight.size()) * Index(sizeof(S)) >= shared_bytes;
     }
 
-    /// Rows of fc1 per block in hidden_rows: 64 KiB of float weights at 1024 channels, so
+    /// Rows of fc1 per block in fc1_share: 64 KiB of float weights at 1024 channels, so
     /// that a block is still in L1 or L2 when the second path reads it.
     static constexpr Index rows_per_block = 16;
 
-    /// hidden_p[i] = act(fc1(pooled_p))[i] for i in [begin, end) and each path p < paths
-    /// (one or two pooled vectors, e.g. CBAM's mean and max): a slice of fc1's rows, so that
-    /// threads can share one sample's excitation. A block of rows serves every path before
-    /// the next is read: fc1 can outweigh the activations (2 MiB at 2048 channels), and is
-    /// then read from memory once, not once per path. `pre`, when given (a vector per path,
-    /// as `hidden`), keeps fc1's outputs before the activation, which training's backward needs.
-    void hidden_rows(const S* const* pooled, S* const* hidden, Index paths, Index begin, Index end,
-                     S* const* pre = nullptr) const {
-        const Index block = paths == 1 ? std::max(Index(1), end - begin) : rows_per_block;
-        for (Index row = begin; row < end; row += block) {
-            const Index rows = std::min(block, end - row);
-            for (Index p = 0; p < paths; ++p) {
-                Eigen::Map<Vector> h(hidden[p] + row, rows);
-                h.noalias() = fc1_weight.middleRows(row, rows) * Eigen::Map<const Vector>(pooled[p], channels());
-                h += fc1_bias.segment(row, rows);
-                if (pre) Eigen::Map<Vector>(pre[p] + row, rows) = h;
-                for (Index i = 0; i < rows; ++i) h[i] = apply_activation(activation, h[i]);
-            }
+    /// share_p = fc1[:, begin:end] * pooled_p[begin:end] for each path p < paths (one or two
+    /// pooled vectors, e.g. CBAM's mean and max): the share of fc1's products of channels
+    /// [begin, end), which the pieces of a sample holding different channels compute apart
+    /// (hidden_from_shares adds them up). A block of fc1's rows serves every path before the
+    /// next is read: fc1 can outweigh the activations (2 MiB at 2048 channels), and is then
+    /// read from memory once, not once per path.
+    void fc1_share(const S* const* pooled, S* const* share, Index paths, Index begin, Index end) const {
+        const Index r = reduced(), block = paths == 1 ? std::max(Index(1), r) : rows_per_block;
+        for (Index row = 0; row < r; row += block) {
+            const Index rows = std::min(block, r - row);
+            for (Index p = 0; p < paths; ++p)
+                Eigen::Map<Vector>(share[p] + row, rows).noalias() =
+                    fc1_weight.block(row, begin, rows, end - begin) *
+                    Eigen::Map<const Vector>(pooled[p] + begin, end - begin);
         }
     }
 
-    /// sum[i] = hidden[0][i] + hidden[1][i] for i in [begin, end): the two paths' hidden units
-    /// as logit_rows maps them (sum may be hidden[1]).
-    static void sum_paths(const S* const* hidden, S* sum, Index begin, Index end) {
-        for (Index i = begin; i < end; ++i) sum[i] = hidden[0][i] + hidden[1][i];
+    /// hidden_p = act(fc1(pooled_p)) for each path p < paths. `pre`, when given (a vector
+    /// per path, as `hidden`), keeps fc1's outputs before the activation, which training's
+    /// backward needs.
+    void hidden_units(const S* const* pooled, S* const* hidden, Index paths, S* const* pre = nullptr) const {
+        fc1_share(pooled, hidden, paths, 0, channels());
+        activate(hidden, paths, pre);
+    }
+
+    /// hidden_p = act(fc1(pooled_p)) for each path p < paths from the shares of `pieces`
+    /// pieces: piece i's share of path p at shares + i * stride + p * reduced.
+    void hidden_from_shares(const S* shares, Index pieces, Index stride, S* const* hidden, Index paths) const {
+        const Index r = reduced();
+        for (Index p = 0; p < paths; ++p) {
+            Eigen::Map<Vector> h(hidden[p], r);
+            h = Eigen::Map<const Vector>(shares + p * r, r);
+            for (Index i = 1; i < pieces; ++i) h += Eigen::Map<const Vector>(shares + i * stride + p * r, r);
+        }
+        activate(hidden, paths, nullptr);
+    }
+
+    /// hidden_p = act(hidden_p + fc1_bias) for each path p < paths, keeping the sums in pre
+    /// when it is given.
+    void activate(S* const* hidden, Index paths, S* const* pre) const {
+        const Index r = reduced();
+        for (Index p = 0; p < paths; ++p) {
+            Eigen::Map<Vector> h(hidden[p], r);
+            h += fc1_bias;
+            if (pre) Eigen::Map<Vector>(pre[p], r) = h;
+            for (Index i = 0; i < r; ++i) h[i] = apply_activation(activation, h[i]);
+        }
+    }
+
+    /// sum[i] = hidden[0][i] + hidden[1][i] for i < reduced: the two paths' hidden units as
+    /// logit_rows maps them (sum may be hidden[1]).
+    void sum_paths(const S* const* hidden, S* sum) const {
+        for (Index i = 0; i < reduced(); ++i) sum[i] = hidden[0][i] + hidden[1][i];
     }
 
     /// Rebuilds fc2_packed and fc2_bias_packed from fc2_weight and fc2_bias; whoever changes

@@ -243,8 +243,8 @@ void squeeze_piece(const S* x, Index channels, Index pixels, Index piece, Index 
 template <class S>
 void finish_squeeze(Index, Index, Index, NCHW, S*, S*, const S*, const S*, Index) {}
 
-/// Means (and maxes) of one NHWC sample from its pieces' sums and maxes (`pieces` rows of
-/// C values each, `stride` values apart).
+/// Means (and maxes) of `channels` channels of one NHWC sample from its pieces' sums and
+/// maxes of them (`pieces` rows, `stride` values apart).
 template <class S>
 void finish_squeeze(Index channels, Index pixels, Index pieces, NHWC, S* mean, S* max, const S* piece_sum,
                     const S* piece_max, Index stride) {
